@@ -1,0 +1,3 @@
+from flowtrack.cli.main import main
+
+main()

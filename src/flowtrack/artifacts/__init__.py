@@ -1,0 +1,1 @@
+"""Artifact repositories: where run files live, behind one interface over fsspec."""

@@ -1,0 +1,1 @@
+"""Typed settings from FLOWTRACK_* environment variables and the profile file."""

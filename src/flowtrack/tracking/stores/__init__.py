@@ -1,0 +1,1 @@
+"""Tracking stores: one interface, one implementation per transport, chosen by URI scheme."""

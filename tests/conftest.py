@@ -1,0 +1,7 @@
+"""Shared fixtures live in tests/fixtures/ and are loaded here as plugins."""
+
+pytest_plugins = [
+    "tests.fixtures.home",
+    "tests.fixtures.databases",
+    "tests.fixtures.s3",
+]
