@@ -1,4 +1,4 @@
-"""The artifact repository contract shared by tracking (run files) and, later, orchestration (results)."""
+"""The artifact repository contract shared by tracking (run files) and orchestration (results)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class FileInfo:
-    """One entry of an artifact listing; ``path`` is relative to the repository root, with ``/`` separators."""
+    """One entry of an artifact listing; ``path`` is relative to the repository root, ``/``-separated."""
 
     path: str
     is_dir: bool
