@@ -1,0 +1,79 @@
+"""The one place that maps a tracking URI to a store.
+
+Clients and the fluent API get their store here and never import a store module directly; store modules are
+imported lazily, so ``import flowtrack`` stays light.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flowtrack.exceptions import UnsupportedUriError
+from flowtrack.tracking.stores.base import TrackingStore
+
+SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgresql+psycopg", "postgres", "mysql", "mysql+pymysql"})
+REST_SCHEMES = frozenset({"http", "https"})
+SUPPORTED_SCHEMES = tuple(sorted(SQL_SCHEMES | REST_SCHEMES))
+
+_stores: dict[tuple[str, str], TrackingStore] = {}
+_lock = threading.Lock()
+
+
+def uri_scheme(uri: str) -> str:
+    """The scheme of ``uri`` in lower case, or "" for a plain path (Windows drive letters count as paths)."""
+    scheme, sep, _ = uri.partition(":")
+    if not sep or len(scheme) == 1 or not scheme or "/" in scheme or "\\" in scheme:
+        return ""
+    return scheme.lower()
+
+
+def get_tracking_store(uri: str, artifact_root: str) -> TrackingStore:
+    """The store for ``uri``, shared per (uri, artifact_root); UnsupportedUriError for unknown schemes."""
+    key = (uri, artifact_root)
+    store = _stores.get(key)
+    if store is not None:
+        return store
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _create_store(uri, artifact_root)
+            _stores[key] = store
+    return store
+
+
+def _create_store(uri: str, artifact_root: str) -> TrackingStore:
+    scheme = uri_scheme(uri)
+    if scheme in SQL_SCHEMES:
+        from flowtrack.tracking.stores.sql.store import SqlTrackingStore
+
+        return SqlTrackingStore(uri, artifact_root)
+    if scheme in REST_SCHEMES:
+        # The REST store (a client of `flowtrack server`) plugs in here.
+        raise UnsupportedUriError(
+            f"cannot use {uri!r} yet: the REST tracking store comes with the flowtrack server; "
+            "use sqlite:///path/flowtrack.db, postgresql://... or mysql://... meanwhile",
+            field="tracking_uri",
+        )
+    raise UnsupportedUriError(_unsupported_message(uri, scheme), field="tracking_uri")
+
+
+def _unsupported_message(uri: str, scheme: str) -> str:
+    supported = ", ".join(f"{name}://" for name in SUPPORTED_SCHEMES)
+    if scheme in ("", "file"):
+        path = uri.removeprefix("file://").removeprefix("file:") or "."
+        suggestion = Path(path).expanduser() / "flowtrack.db"
+        return (
+            f"{uri!r} is a folder, not a database: flowtrack keeps runs in a database, e.g. "
+            f"sqlite:///{suggestion}. Supported schemes: {supported}"
+        )
+    return f"unsupported tracking URI scheme {scheme!r} in {uri!r}; supported schemes: {supported}"
+
+
+def clear_cache() -> None:
+    """Close and forget every cached store (tests, and the end of a process that switches URIs)."""
+    with _lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        store.close()

@@ -1,0 +1,225 @@
+"""Tracking tables as SQLAlchemy Core ``Table`` objects.
+
+The migration ``flowtrack/db/migrations/versions/0001_tracking.py`` creates the same schema without importing
+this module; a test checks that the two agree on every database.
+
+Design notes:
+
+* Strings compare and sort by code point on every database: ``COLLATE "C"`` on PostgreSQL, a binary no-pad
+  collation on MySQL/MariaDB (their default collations ignore case and trailing spaces), SQLite's default
+  BINARY. Equality, LIKE and ORDER BY therefore give the same answers everywhere.
+* Metric values are stored as ``(kind, value)``: ``kind`` is -1 for -inf, 0 for a finite number, 1 for +inf
+  and 2 for NaN, and ``value`` holds the number when finite and 0 otherwise. MySQL cannot store NaN or
+  infinities in DOUBLE and SQLite turns NaN into NULL; the pair is exact on all of them and ``(kind, value)``
+  orders like the numbers themselves, with NaN above +inf.
+* Hot tables with composite keys are ``WITHOUT ROWID`` on SQLite: one b-tree per table instead of two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+KEY_LENGTH = 250
+PARAM_VALUE_LENGTH = 6000
+TAG_VALUE_LENGTH = 8000
+
+KIND_NEG_INF = -1
+KIND_FINITE = 0
+KIND_POS_INF = 1
+KIND_NAN = 2
+
+
+class BinaryString(TypeDecorator[str]):
+    """VARCHAR compared and sorted by code point (case- and trailing-space-sensitive) on every database."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(sa.String(self.length, collation=binary_collation(dialect)))
+
+
+def binary_collation(dialect: Dialect) -> str | None:
+    if dialect.name == "postgresql":
+        return "C"
+    if dialect.name in ("mysql", "mariadb"):
+        return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+    return None
+
+
+def _long_text() -> TypeEngine[str]:
+    return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+def _key(name: str = "key") -> sa.Column[str]:
+    return sa.Column(name, BinaryString(KEY_LENGTH), nullable=False)
+
+
+def _run_fk(table: str) -> sa.Column[str]:
+    return sa.Column(
+        "run_uuid",
+        BinaryString(32),
+        sa.ForeignKey("runs.run_uuid", name=f"fk_{table}_run", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+metadata = sa.MetaData()
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("experiment_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", BinaryString(256), nullable=False),
+    sa.Column("artifact_location", BinaryString(1000), nullable=False),
+    sa.Column("lifecycle_stage", BinaryString(32), nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_update_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("name", name="uq_experiments_name"),
+)
+
+experiment_tags = sa.Table(
+    "experiment_tags",
+    metadata,
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", name="fk_experiment_tags_experiment", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _key(),
+    sa.Column("value", BinaryString(TAG_VALUE_LENGTH), nullable=False),
+    sa.PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_uuid", BinaryString(32), nullable=False),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", name="fk_runs_experiment", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", BinaryString(KEY_LENGTH), nullable=False),
+    sa.Column("user_id", BinaryString(256), nullable=False),
+    sa.Column("status", BinaryString(20), nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger, nullable=True),
+    sa.Column("deleted_time", sa.BigInteger, nullable=True),
+    sa.Column("lifecycle_stage", BinaryString(32), nullable=False),
+    sa.Column("artifact_uri", BinaryString(1000), nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", name="pk_runs"),
+    sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+)
+
+params = sa.Table(
+    "params",
+    metadata,
+    _run_fk("params"),
+    _key(),
+    sa.Column("value", BinaryString(PARAM_VALUE_LENGTH), nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
+    sqlite_with_rowid=False,
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    _run_fk("tags"),
+    _key(),
+    sa.Column("value", BinaryString(TAG_VALUE_LENGTH), nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
+    sqlite_with_rowid=False,
+)
+
+# Every logged point. Logging the very same point twice stores it once (MLflow does the same).
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    _run_fk("metrics"),
+    _key(),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "key", "step", "timestamp", "kind", "value", name="pk_metrics"),
+    sqlite_with_rowid=False,
+)
+
+# One row per (run, key): the point with the greatest (step, timestamp, kind, value), kept in the same
+# transaction as the history insert.
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    _run_fk("latest_metrics"),
+    _key(),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
+    sqlite_with_rowid=False,
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("dataset_uuid", BinaryString(32), nullable=False),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", name="fk_datasets_experiment", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", BinaryString(500), nullable=False),
+    sa.Column("digest", BinaryString(64), nullable=False),
+    sa.Column("source_type", BinaryString(64), nullable=False),
+    sa.Column("source", _long_text(), nullable=False),
+    sa.Column("schema", _long_text(), nullable=True),
+    sa.Column("profile", _long_text(), nullable=True),
+    sa.PrimaryKeyConstraint("dataset_uuid", name="pk_datasets"),
+    sa.UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets_experiment_name_digest"),
+)
+
+inputs = sa.Table(
+    "inputs",
+    metadata,
+    _run_fk("inputs"),
+    sa.Column(
+        "dataset_uuid",
+        BinaryString(32),
+        sa.ForeignKey("datasets.dataset_uuid", name="fk_inputs_dataset", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "dataset_uuid", name="pk_inputs"),
+    sqlite_with_rowid=False,
+)
+
+input_tags = sa.Table(
+    "input_tags",
+    metadata,
+    sa.Column("run_uuid", BinaryString(32), nullable=False),
+    sa.Column("dataset_uuid", BinaryString(32), nullable=False),
+    _key(),
+    sa.Column("value", BinaryString(500), nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "dataset_uuid", "key", name="pk_input_tags"),
+    sa.ForeignKeyConstraint(
+        ["run_uuid", "dataset_uuid"],
+        ["inputs.run_uuid", "inputs.dataset_uuid"],
+        name="fk_input_tags_input",
+        ondelete="CASCADE",
+    ),
+    sqlite_with_rowid=False,
+)
