@@ -18,11 +18,37 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     **{
         name: (_FLUENT, name)
         for name in (
-            "set_tracking_uri", "get_tracking_uri", "set_experiment", "create_experiment", "get_experiment",
-            "get_experiment_by_name", "search_experiments", "delete_experiment", "start_run", "end_run",
-            "active_run", "last_active_run", "get_run", "log_param", "log_params", "log_metric", "log_metrics",
-            "set_tag", "set_tags", "delete_tag", "log_artifact", "log_artifacts", "log_text", "log_dict",
-            "log_figure", "log_image", "log_input", "get_artifact_uri", "search_runs", "delete_run", "flush",
+            "set_tracking_uri",
+            "get_tracking_uri",
+            "set_experiment",
+            "create_experiment",
+            "get_experiment",
+            "get_experiment_by_name",
+            "search_experiments",
+            "delete_experiment",
+            "start_run",
+            "end_run",
+            "active_run",
+            "last_active_run",
+            "get_run",
+            "log_param",
+            "log_params",
+            "log_metric",
+            "log_metrics",
+            "set_tag",
+            "set_tags",
+            "delete_tag",
+            "log_artifact",
+            "log_artifacts",
+            "log_text",
+            "log_dict",
+            "log_figure",
+            "log_image",
+            "log_input",
+            "get_artifact_uri",
+            "search_runs",
+            "delete_run",
+            "flush",
             "ActiveRun",
         )
     },
@@ -34,7 +60,46 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "exceptions": ("flowtrack.exceptions", None),
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "MlflowClient",
+    "TrackingClient",
+    "active_run",
+    "create_experiment",
+    "data",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "exceptions",
+    "flush",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -53,41 +118,105 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from flowtrack import data, entities, exceptions
-    from flowtrack.tracking.client import TrackingClient
+    from flowtrack import data as data
+    from flowtrack import entities as entities
+    from flowtrack import exceptions as exceptions
     from flowtrack.tracking.client import TrackingClient as Client
     from flowtrack.tracking.client import TrackingClient as MlflowClient
+    from flowtrack.tracking.client import TrackingClient as TrackingClient
     from flowtrack.tracking.fluent import (
-        ActiveRun,
-        active_run,
-        create_experiment,
-        delete_experiment,
-        delete_run,
-        delete_tag,
-        end_run,
-        flush,
-        get_artifact_uri,
-        get_experiment,
-        get_experiment_by_name,
-        get_run,
-        get_tracking_uri,
-        last_active_run,
-        log_artifact,
-        log_artifacts,
-        log_dict,
-        log_figure,
-        log_image,
-        log_input,
-        log_metric,
-        log_metrics,
-        log_param,
-        log_params,
-        log_text,
-        search_experiments,
-        search_runs,
-        set_experiment,
-        set_tag,
-        set_tags,
-        set_tracking_uri,
-        start_run,
+        ActiveRun as ActiveRun,
+    )
+    from flowtrack.tracking.fluent import (
+        active_run as active_run,
+    )
+    from flowtrack.tracking.fluent import (
+        create_experiment as create_experiment,
+    )
+    from flowtrack.tracking.fluent import (
+        delete_experiment as delete_experiment,
+    )
+    from flowtrack.tracking.fluent import (
+        delete_run as delete_run,
+    )
+    from flowtrack.tracking.fluent import (
+        delete_tag as delete_tag,
+    )
+    from flowtrack.tracking.fluent import (
+        end_run as end_run,
+    )
+    from flowtrack.tracking.fluent import (
+        flush as flush,
+    )
+    from flowtrack.tracking.fluent import (
+        get_artifact_uri as get_artifact_uri,
+    )
+    from flowtrack.tracking.fluent import (
+        get_experiment as get_experiment,
+    )
+    from flowtrack.tracking.fluent import (
+        get_experiment_by_name as get_experiment_by_name,
+    )
+    from flowtrack.tracking.fluent import (
+        get_run as get_run,
+    )
+    from flowtrack.tracking.fluent import (
+        get_tracking_uri as get_tracking_uri,
+    )
+    from flowtrack.tracking.fluent import (
+        last_active_run as last_active_run,
+    )
+    from flowtrack.tracking.fluent import (
+        log_artifact as log_artifact,
+    )
+    from flowtrack.tracking.fluent import (
+        log_artifacts as log_artifacts,
+    )
+    from flowtrack.tracking.fluent import (
+        log_dict as log_dict,
+    )
+    from flowtrack.tracking.fluent import (
+        log_figure as log_figure,
+    )
+    from flowtrack.tracking.fluent import (
+        log_image as log_image,
+    )
+    from flowtrack.tracking.fluent import (
+        log_input as log_input,
+    )
+    from flowtrack.tracking.fluent import (
+        log_metric as log_metric,
+    )
+    from flowtrack.tracking.fluent import (
+        log_metrics as log_metrics,
+    )
+    from flowtrack.tracking.fluent import (
+        log_param as log_param,
+    )
+    from flowtrack.tracking.fluent import (
+        log_params as log_params,
+    )
+    from flowtrack.tracking.fluent import (
+        log_text as log_text,
+    )
+    from flowtrack.tracking.fluent import (
+        search_experiments as search_experiments,
+    )
+    from flowtrack.tracking.fluent import (
+        search_runs as search_runs,
+    )
+    from flowtrack.tracking.fluent import (
+        set_experiment as set_experiment,
+    )
+    from flowtrack.tracking.fluent import (
+        set_tag as set_tag,
+    )
+    from flowtrack.tracking.fluent import (
+        set_tags as set_tags,
+    )
+    from flowtrack.tracking.fluent import (
+        set_tracking_uri as set_tracking_uri,
+    )
+    from flowtrack.tracking.fluent import (
+        start_run as start_run,
     )

@@ -22,7 +22,9 @@ class InvalidArgument(FlowtrackError, ValueError):
 class FilterSyntaxError(InvalidArgument):
     """A search filter or order-by clause could not be parsed."""
 
-    def __init__(self, message: str, *, text: str, position: int, expected: str, field: str = "filter") -> None:
+    def __init__(
+        self, message: str, *, text: str, position: int, expected: str, field: str = "filter"
+    ) -> None:
         pointer = f"{text}\n{' ' * position}^"
         super().__init__(f"{message} at position {position}: expected {expected}\n{pointer}", field=field)
         self.text = text

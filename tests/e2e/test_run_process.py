@@ -17,7 +17,12 @@ import flowtrack as ft
 def _run_script(path: Path, source: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     path.write_text(textwrap.dedent(source))
     return subprocess.run(
-        [sys.executable, str(path)], cwd=cwd or path.parent, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, str(path)],
+        cwd=cwd or path.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -169,7 +174,8 @@ def test_import_is_light_and_fast() -> None:
         start = time.perf_counter()
         import flowtrack
         elapsed = time.perf_counter() - start
-        heavy = [m for m in ("sqlalchemy", "fastapi", "pandas", "sklearn", "numpy", "pydantic") if m in sys.modules]
+        heavy = [m for m in ("sqlalchemy", "fastapi", "pandas", "sklearn", "numpy", "pydantic")
+                 if m in sys.modules]
         print(json.dumps({"elapsed": elapsed, "heavy": heavy}))
         """
     )
@@ -189,16 +195,17 @@ def test_mlflow_style_import_alias(tmp_path: Path) -> None:
         import flowtrack as mlflow
         from flowtrack import MlflowClient
         from flowtrack.entities import Metric, Param, RunTag
-        mlflow.set_tracking_uri("sqlite:///{tmp_path / 'a.db'}")
+        mlflow.set_tracking_uri("sqlite:///{tmp_path / "a.db"}")
         mlflow.set_experiment("alias")
         with mlflow.start_run() as run:
-            MlflowClient().log_batch(run.info.run_id, metrics=[Metric("m", 1.0, 0, 0)], params=[Param("p", "1")],
-                                     tags=[RunTag("t", "v")])
+            MlflowClient().log_batch(run.info.run_id, metrics=[Metric("m", 1.0, 0, 0)],
+                                     params=[Param("p", "1")], tags=[RunTag("t", "v")])
         print(mlflow.get_run(run.info.run_id).data)
         """,
     )
     assert done.returncode == 0, done.stderr
-    assert "'m': 1.0" in done.stdout and "'p': '1'" in done.stdout
+    assert "'m': 1.0" in done.stdout
+    assert "'p': '1'" in done.stdout
 
 
 def test_start_time_is_recent(tmp_path: Path) -> None:

@@ -42,9 +42,13 @@ def test_in_memory_artifacts_round_trip(artifact_root: str, tmp_path: Path) -> N
     client = ft.Client()
     run_id = run.info.run_id
     top = {info.path: info.is_dir for info in client.list_artifacts(run_id)}
-    assert {"notes": True, "config.json": False, "config.yaml": False, "plots": True, "images": True}.items() <= (
-        top.items()
-    )
+    assert {
+        "notes": True,
+        "config.json": False,
+        "config.yaml": False,
+        "plots": True,
+        "images": True,
+    }.items() <= (top.items())
     local = Path(client.download_artifacts(run_id, "", tmp_path / "out"))
     assert (local / "notes" / "readme.txt").read_text() == "hello"
     assert json.loads((local / "config.json").read_text()) == {"a": [1, 2]}

@@ -38,7 +38,8 @@ def test_seed_calls_record_everything(tracking: str, tmp_path: Path) -> None:
     assert stored.info.experiment_id == experiment.experiment_id
     assert stored.info.run_name == "rf"
     assert stored.info.status == "FINISHED"
-    assert stored.info.end_time is not None and stored.info.end_time >= stored.info.start_time
+    assert stored.info.end_time is not None
+    assert stored.info.end_time >= stored.info.start_time
     assert stored.data.params == {"max_depth": "10"}
     assert stored.data.metrics == {"rmse": 5.2}
     assert stored.data.tags["developer"] == "ana"
@@ -57,9 +58,16 @@ def test_set_experiment_reuses_existing_experiment(tracking: str) -> None:
 
 
 def test_exception_in_block_fails_run_and_propagates(tracking: str) -> None:
-    with pytest.raises(ZeroDivisionError), ft.start_run() as run:
-        ft.log_param("a", 1)
-        _ = 1 / 0
+    def fail_inside_run() -> str:
+        with ft.start_run() as run:
+            ft.log_param("a", 1)
+            _ = 1 / 0
+        return run.info.run_id
+
+    with pytest.raises(ZeroDivisionError):
+        fail_inside_run()
+    run = ft.last_active_run()
+    assert run is not None
     assert ft.get_run(run.info.run_id).info.status == "FAILED"
     assert ft.active_run() is None
 
@@ -118,7 +126,8 @@ def test_batches_and_description(tracking: str) -> None:
     data = ft.get_run(run.info.run_id).data
     assert data.params == {key: str(value) for key, value in params.items()}
     assert data.metrics == {"a": 1.0, "b": 2.0}
-    assert data.tags["y"] == "2" and "x" not in data.tags
+    assert data.tags["y"] == "2"
+    assert "x" not in data.tags
     assert data.tags["team"] == "core"
     assert data.tags["mlflow.note.content"] == "trying things"
 

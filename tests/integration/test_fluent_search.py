@@ -22,7 +22,10 @@ def populated(db_uri: str) -> str:
 
 def test_filter_and_order_as_in_the_seed(populated: str) -> None:
     runs = ft.Client().search_runs(
-        [populated], "metrics.rmse < 0.5 and params.model = 'rf'", order_by=["metrics.rmse ASC"], max_results=5
+        [populated],
+        "metrics.rmse < 0.5 and params.model = 'rf'",
+        order_by=["metrics.rmse ASC"],
+        max_results=5,
     )
     assert [run.data.metrics["rmse"] for run in runs] == [0.1, 0.3]
     assert all(run.data.params["model"] == "rf" for run in runs)

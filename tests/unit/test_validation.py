@@ -16,7 +16,14 @@ from flowtrack.tracking.entities import Metric, Param, RunTag
 
 @pytest.mark.parametrize(
     ("key", "reason"),
-    [("", "empty"), ("   ", "empty"), ("k" * 251, "limit"), ("a/../b", "'..'"), ("/abs", "'/'"), ("a\nb", "letters")],
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("k" * 251, "limit"),
+        ("a/../b", "'..'"),
+        ("/abs", "'/'"),
+        ("a\nb", "letters"),
+    ],
 )
 def test_bad_keys_are_refused(key: str, reason: str) -> None:
     with pytest.raises(InvalidArgument, match=reason) as error:

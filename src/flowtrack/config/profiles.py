@@ -7,7 +7,7 @@ from typing import Any
 
 import tomli_w
 
-from flowtrack.config.settings import Settings, load_settings, profile_path, setting_names
+from flowtrack.config.settings import load_settings, profile_path, setting_names
 from flowtrack.exceptions import InvalidArgument
 
 
@@ -53,4 +53,4 @@ def unset_values(names: list[str]) -> None:
 
 
 def get_value(name: str) -> Any:
-    return getattr(Settings(), _check_name(name))
+    return getattr(load_settings(), _check_name(name))

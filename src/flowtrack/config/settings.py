@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from flowtrack.exceptions import InvalidArgument
 
@@ -31,17 +36,24 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
 
     tracking_uri: str | None = Field(
-        default=None, description="Where runs are stored: sqlite:///path, postgresql://..., mysql+pymysql://..."
+        default=None,
+        description="Where runs are stored: sqlite:///path, postgresql://..., mysql+pymysql://...",
     )
     artifact_root: str | None = Field(
         default=None, description="Where artifacts of new experiments go: a folder, file://... or s3://..."
     )
-    api_url: str | None = Field(default=None, description="URL of a flowtrack server for orchestration calls.")
-    log_source_code: bool = Field(default=True, description="Save the entry script as an artifact of each run.")
+    api_url: str | None = Field(
+        default=None, description="URL of a flowtrack server for orchestration calls."
+    )
+    log_source_code: bool = Field(
+        default=True, description="Save the entry script as an artifact of each run."
+    )
     log_environment: bool = Field(
         default=True, description="Save the list of installed packages as an artifact of each run."
     )
-    log_git_diff: bool = Field(default=True, description="Save the uncommitted git diff when the tree is dirty.")
+    log_git_diff: bool = Field(
+        default=True, description="Save the uncommitted git diff when the tree is dirty."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -59,7 +71,7 @@ class Settings(BaseSettings):
         return flowtrack_home()
 
     def resolved_tracking_uri(self) -> str:
-        """The configured URI, else MLflow's variable (so migrating scripts keep working), else the default."""
+        """The configured URI, else MLflow's variable (so migrated scripts keep working), else the default."""
         if self.tracking_uri:
             return self.tracking_uri
         if mlflow_uri := os.environ.get("MLFLOW_TRACKING_URI"):

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from flowtrack._internal.clock import now_ms
 from flowtrack._internal.ids import random_run_name
-from flowtrack.config.settings import load_settings
+from flowtrack.config.settings import Settings, load_settings
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.tracking import artifact_payloads, search, validation
+from flowtrack.tracking import tracking_uri as tracking_uri_state
 from flowtrack.tracking.entities import (
     DatasetInput,
     Experiment,
@@ -39,12 +40,15 @@ DEFAULT_SEARCH_MAX_RESULTS = 1000
 
 
 class TrackingClient:
-    """A client bound to one tracking URI (the configured default when None)."""
+    """A client bound to one tracking URI: the one given, else the process-wide one.
+
+    Settings are read once, when the client is made.
+    """
 
     def __init__(self, tracking_uri: str | None = None) -> None:
-        settings = load_settings()
-        self.tracking_uri = tracking_uri or settings.resolved_tracking_uri()
-        self.artifact_root = settings.resolved_artifact_root()
+        self.settings: Settings = load_settings()
+        self.tracking_uri = tracking_uri or tracking_uri_state.get_tracking_uri()
+        self.artifact_root = self.settings.resolved_artifact_root()
         self._store: TrackingStore | None = None
         self._artifact_uris: dict[str, str] = {}
 
@@ -54,7 +58,7 @@ class TrackingClient:
             self._store = get_tracking_store(self.tracking_uri, self.artifact_root)
         return self._store
 
-    # -- experiments ------------------------------------------------------------------------------------------
+    # -- experiments -----------------------------------------------------------------------------------------
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
     ) -> str:
@@ -100,7 +104,7 @@ class TrackingClient:
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         self.store.delete_experiment_tag(validation.validate_experiment_id(experiment_id), key)
 
-    # -- runs -------------------------------------------------------------------------------------------------
+    # -- runs ------------------------------------------------------------------------------------------------
     def create_run(
         self,
         experiment_id: str,
@@ -110,13 +114,15 @@ class TrackingClient:
     ) -> Run:
         run_tags = _tags(tags)
         user = next((tag.value for tag in run_tags if tag.key == "mlflow.user"), None) or current_user()
-        return self.store.create_run(
+        run = self.store.create_run(
             validation.validate_experiment_id(experiment_id),
             user,
             now_ms() if start_time is None else validation.integer("start_time", start_time),
             run_name or random_run_name(),
             run_tags,
         )
+        self._artifact_uris[run.info.run_id] = run.info.artifact_uri
+        return run
 
     def get_run(self, run_id: str) -> Run:
         return self.store.get_run(validation.validate_run_id(run_id))
@@ -155,7 +161,7 @@ class TrackingClient:
             page_token,
         )
 
-    # -- run data ---------------------------------------------------------------------------------------------
+    # -- run data --------------------------------------------------------------------------------------------
     def log_metric(
         self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int | None = None
     ) -> None:
@@ -195,7 +201,7 @@ class TrackingClient:
         limit = None if max_results is None else validation.validate_max_results(max_results)
         return self.store.get_metric_history(validation.validate_run_id(run_id), key, limit, page_token)
 
-    # -- artifacts --------------------------------------------------------------------------------------------
+    # -- artifacts -------------------------------------------------------------------------------------------
     def artifact_repository(self, run_id: str) -> ArtifactRepository:
         from flowtrack.artifacts.registry import get_artifact_repository
 

@@ -12,7 +12,9 @@ from flowtrack.tracking.entities import Dataset
 _DIGEST_SAMPLE_ROWS = 10_000
 
 
-def from_pandas(df: Any, source: str | None = None, targets: str | None = None, name: str | None = None) -> Dataset:
+def from_pandas(
+    df: Any, source: str | None = None, targets: str | None = None, name: str | None = None
+) -> Dataset:
     """A pandas DataFrame; the digest hashes up to the first 10,000 rows plus the shape."""
     import pandas as pd
 

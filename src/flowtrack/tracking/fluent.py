@@ -16,9 +16,8 @@ from types import TracebackType
 from typing import Any, Literal
 
 from flowtrack._internal.clock import now_ms
-from flowtrack.config.settings import load_settings
 from flowtrack.exceptions import InvalidArgument, NoActiveRun, RunAlreadyActive
-from flowtrack.tracking import context, run_metadata, system_tags, validation
+from flowtrack.tracking import context, run_metadata, system_tags, tracking_uri, validation
 from flowtrack.tracking.client import TrackingClient
 from flowtrack.tracking.entities import (
     Dataset,
@@ -34,7 +33,6 @@ from flowtrack.tracking.entities import (
 )
 
 _state_lock = threading.RLock()
-_tracking_uri: str | None = None
 _client: TrackingClient | None = None
 _active_experiment_id: str | None = None
 _last_active_run_id: str | None = None
@@ -45,18 +43,18 @@ DEFAULT_EXPERIMENT_ID = "0"
 SEARCH_PAGE_SIZE = 50_000
 
 
-# -- configuration -----------------------------------------------------------------------------------------------
+# -- configuration -------------------------------------------------------------------------------------------
 def set_tracking_uri(uri: str | Path) -> None:
-    """Point every later call at ``uri``: ``sqlite:///file.db``, ``postgresql://...``, ``mysql+pymysql://...``."""
-    global _tracking_uri, _client, _active_experiment_id
+    """Point every later call at ``uri``: ``sqlite:///file.db``, ``postgresql://...``, ``mysql+pymysql://...``"""
+    global _client, _active_experiment_id
     with _state_lock:
-        _tracking_uri = str(uri)
+        tracking_uri.set_tracking_uri(str(uri))
         _client = None
         _active_experiment_id = None
 
 
 def get_tracking_uri() -> str:
-    return _tracking_uri or load_settings().resolved_tracking_uri()
+    return tracking_uri.get_tracking_uri()
 
 
 def client() -> TrackingClient:
@@ -67,7 +65,7 @@ def client() -> TrackingClient:
         return _client
 
 
-# -- experiments ---------------------------------------------------------------------------------------------------
+# -- experiments ---------------------------------------------------------------------------------------------
 def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
     """Make an experiment active for later runs, creating it by name when it does not exist."""
     global _active_experiment_id
@@ -126,7 +124,9 @@ def search_experiments(
     results: list[Experiment] = []
     token: str | None = None
     while True:
-        page_size = SEARCH_PAGE_SIZE if max_results is None else min(SEARCH_PAGE_SIZE, max_results - len(results))
+        page_size = (
+            SEARCH_PAGE_SIZE if max_results is None else min(SEARCH_PAGE_SIZE, max_results - len(results))
+        )
         page = client().search_experiments(view_type, page_size, filter_string, order_by, token)
         results.extend(page)
         token = page.token
@@ -150,11 +150,11 @@ def _default_experiment_id() -> str:
     return DEFAULT_EXPERIMENT_ID
 
 
-# -- runs ------------------------------------------------------------------------------------------------------------
+# -- runs ----------------------------------------------------------------------------------------------------
 class ActiveRun:
     """The run a ``with start_run():`` block logs to; leaving the block ends it.
 
-    An exception leaves the run FAILED, KeyboardInterrupt leaves it KILLED; the exception propagates either way.
+    An exception leaves the run FAILED and KeyboardInterrupt leaves it KILLED; the exception propagates.
     """
 
     def __init__(self, run: Run) -> None:
@@ -242,7 +242,7 @@ def _create(
 
 
 def _save_process_artifacts(run_id: str, metadata: run_metadata.ProcessMetadata) -> None:
-    settings = load_settings()
+    settings = client().settings
     repository = client().artifact_repository(run_id)
     if settings.log_source_code and metadata.entry_point is not None:
         repository.log_artifact(metadata.entry_point, system_tags.SOURCE_DIR)
@@ -284,7 +284,7 @@ def delete_run(run_id: str) -> None:
 
 
 def flush() -> None:
-    """Wait until every logged value is stored. Logging is synchronous, so every call has already committed."""
+    """Wait until every logged value is stored; logging is synchronous, so each call has already committed."""
 
 
 def _run_id(run_id: str | None = None) -> str:
@@ -304,7 +304,7 @@ def _require_active_run() -> str:
     return run_id
 
 
-# -- exit handling ------------------------------------------------------------------------------------------------
+# -- exit handling -------------------------------------------------------------------------------------------
 def _install_exit_hooks() -> None:
     global _exit_hooks_installed
     with _state_lock:
@@ -313,9 +313,7 @@ def _install_exit_hooks() -> None:
         _exit_hooks_installed = True
     previous_hook = sys.excepthook
 
-    def record_crash(
-        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
-    ) -> None:
+    def record_crash(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         global _exit_status
         _exit_status = _status_for(exc_type)
         previous_hook(exc_type, exc, tb)
@@ -333,7 +331,7 @@ def _end_open_runs() -> None:
             context.pop(run_id)
 
 
-# -- logging --------------------------------------------------------------------------------------------------------
+# -- logging -------------------------------------------------------------------------------------------------
 def log_param(key: str, value: Any, synchronous: bool | None = None, run_id: str | None = None) -> Any:
     return client().log_param(_run_id(run_id), key, value)
 
@@ -393,7 +391,8 @@ def log_input(
     """Record that the active run used ``dataset`` (see ``flowtrack.data.from_pandas`` / ``from_numpy``)."""
     if not isinstance(dataset, Dataset):
         raise InvalidArgument(
-            f"expected a flowtrack Dataset (flowtrack.data.from_pandas/from_numpy), got {type(dataset).__name__}",
+            "expected a flowtrack Dataset (from flowtrack.data.from_pandas or from_numpy), "
+            f"got {type(dataset).__name__}",
             field="dataset",
         )
     input_tags = [InputTag(key, str(value)) for key, value in (tags or {}).items()]
@@ -433,7 +432,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     return f"{base.rstrip('/')}/{artifact_path.lstrip('/')}" if artifact_path else base
 
 
-# -- search ----------------------------------------------------------------------------------------------------------
+# -- search --------------------------------------------------------------------------------------------------
 def search_runs(
     experiment_ids: Sequence[str] | None = None,
     filter_string: str = "",

@@ -40,5 +40,7 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     extra: dict[str, None] = {}
     for row in rows:
         extra.update(dict.fromkeys(key for key in row if key not in _INFO_COLUMNS))
-    by_group = sorted(extra, key=lambda key: (("metrics.", "params.", "tags.").index(key.split(".")[0] + "."), key))
+    by_group = sorted(
+        extra, key=lambda key: (("metrics.", "params.", "tags.").index(key.split(".")[0] + "."), key)
+    )
     return [*_INFO_COLUMNS, *by_group]

@@ -53,7 +53,8 @@ def _entry_point() -> Path | None:
     if not main_file:
         return None
     path = Path(main_file).resolve()
-    return path if path.is_file() else None
+    # A console script (such as the `flowtrack` command) is a launcher, not the user's source.
+    return path if path.is_file() and path.suffix == ".py" else None
 
 
 def _source_type() -> str:

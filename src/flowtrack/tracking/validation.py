@@ -1,10 +1,11 @@
 """Checks on user input done before anything reaches a store; each error names the offending field.
 
-The limits are MLflow's, so code that works against MLflow works here and the mlflow client's own checks agree.
+The limits are MLflow's, so code that works against MLflow works here and the mlflow client's checks agree.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -28,6 +29,12 @@ _KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
 def validate_key(key: object, kind: str) -> str:
     if not isinstance(key, str):
         raise InvalidArgument(f"{kind} key must be a string, got {type(key).__name__}", field=f"{kind}.key")
+    return _checked_key(key, kind)
+
+
+# Scripts log the same few keys thousands of times; checking each distinct key once keeps the hot path short.
+@functools.lru_cache(maxsize=4096)
+def _checked_key(key: str, kind: str) -> str:
     if not key.strip():
         raise InvalidArgument(f"{kind} key must not be empty", field=f"{kind}.key")
     if len(key) > MAX_KEY_LENGTH:
@@ -50,6 +57,8 @@ def _escapes(key: str) -> bool:
 
 def metric_value(key: str, value: object) -> float:
     """Coerce a metric value to float; numpy scalars pass, strings and booleans are refused."""
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidArgument(
             f"metric {key!r} got {value!r} ({type(value).__name__}); a metric value must be a number",
@@ -59,6 +68,8 @@ def metric_value(key: str, value: object) -> float:
 
 
 def integer(name: str, value: object) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidArgument(f"{name} must be an integer, got {value!r}", field=name)
     return int(value)
@@ -118,7 +129,7 @@ def validate_batch(metrics: Sequence[Metric], params: Sequence[Param], tags: Seq
     total = len(metrics) + len(params) + len(tags)
     if total > MAX_ENTITIES_PER_BATCH:
         raise InvalidArgument(
-            f"a batch may hold at most {MAX_ENTITIES_PER_BATCH} metrics, params and tags together, got {total}",
+            f"a batch may hold at most {MAX_ENTITIES_PER_BATCH} metrics, params and tags in all, got {total}",
             field="batch",
         )
 
@@ -128,7 +139,8 @@ def validate_experiment_name(name: object) -> str:
         raise InvalidArgument("experiment name must be a non-empty string", field="name")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidArgument(
-            f"experiment name is {len(name)} characters; the limit is {MAX_EXPERIMENT_NAME_LENGTH}", field="name"
+            f"experiment name is {len(name)} characters; the limit is {MAX_EXPERIMENT_NAME_LENGTH}",
+            field="name",
         )
     return name
 

@@ -27,7 +27,7 @@ from flowtrack.tracking.filters import Comparison, OrderBy
 class TrackingStore(abc.ABC):
     """Experiments and runs with their params, metrics, tags and dataset inputs."""
 
-    # -- experiments ------------------------------------------------------------------------------------------
+    # -- experiments -----------------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_experiment(self, name: str, artifact_location: str | None, tags: Sequence[RunTag]) -> str:
         """Create an experiment and return its id; the artifact location defaults under the store's root.
@@ -69,7 +69,7 @@ class TrackingStore(abc.ABC):
     @abc.abstractmethod
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
 
-    # -- runs -------------------------------------------------------------------------------------------------
+    # -- runs ------------------------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_run(
         self,
@@ -97,7 +97,7 @@ class TrackingStore(abc.ABC):
     @abc.abstractmethod
     def restore_run(self, run_id: str) -> None: ...
 
-    # -- run data: each call is one transaction; RunNotFound / RunNotActive leave nothing written ---------------
+    # -- run data: each call is one transaction; RunNotFound / RunNotActive leave nothing written ------------
     @abc.abstractmethod
     def log_metric(self, run_id: str, metric: Metric) -> None: ...
 
@@ -138,7 +138,7 @@ class TrackingStore(abc.ABC):
         max_results: int,
         page_token: str | None,
     ) -> PagedList[Run]:
-        """Default order: start_time DESC, then run_id ASC; missing sort values come last in either direction."""
+        """Default order: start_time DESC, then run_id ASC; missing sort values come last either way."""
 
     def close(self) -> None:  # noqa: B027 - optional hook; most stores have nothing to release
         """Release connections; the store must not be used afterwards."""
