@@ -1,0 +1,120 @@
+"""`flowtrack quickstart` and examples/quickstart.py train, track and report, in real processes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from flowtrack.config.settings import load_settings
+from flowtrack.tracking.client import TrackingClient
+from flowtrack.tracking.entities import Run
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "quickstart.py"
+RUN_NAMES = {
+    "ridge-alpha-0.1",
+    "ridge-alpha-10",
+    "forest-depth-4",
+    "forest-depth-8",
+    "boosting-lr-0.05",
+    "boosting-lr-0.2",
+}
+
+
+def store() -> TrackingClient:
+    """The store the CLI uses when given no --tracking-uri: this test's FLOWTRACK_HOME database."""
+    return TrackingClient(load_settings().resolved_tracking_uri())
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=300, check=False, cwd=cwd)
+
+
+def _quickstart_runs(client: TrackingClient) -> list[Run]:
+    experiment = client.get_experiment_by_name("quickstart")
+    assert experiment is not None
+    return list(client.search_runs([experiment.experiment_id], order_by=["metrics.rmse ASC"]))
+
+
+def test_quickstart_tracks_six_runs_and_says_what_to_do_next() -> None:
+    done = _run(sys.executable, "-m", "flowtrack", "quickstart")
+    assert done.returncode == 0, done.stderr
+    client = store()
+    runs = _quickstart_runs(client)
+    assert {run.info.run_name for run in runs} == RUN_NAMES
+    for run in runs:
+        assert run.info.status == "FINISHED"
+        assert {"rmse", "mae", "r2"} <= set(run.data.metrics)
+        assert run.data.tags["model_family"] in {
+            "Ridge",
+            "RandomForestRegressor",
+            "GradientBoostingRegressor",
+        }
+        assert run.data.params
+        assert [entry.dataset.name for entry in run.inputs.dataset_inputs] == ["diabetes"]
+        assert "features.json" in {info.path for info in client.list_artifacts(run.info.run_id)}
+    boosting = next(run for run in runs if run.info.run_name == "boosting-lr-0.05")
+    assert len(client.get_metric_history(boosting.info.run_id, "val_rmse")) == 150
+
+    best = runs[0]
+    assert "flowtrack runs list --experiment quickstart" in done.stdout
+    assert f"flowtrack runs describe {best.info.run_id}" in done.stdout
+    assert "flowtrack ui" in done.stdout
+    table_rows = [
+        line for line in done.stdout.splitlines() if "│" in line and any(n in line for n in RUN_NAMES)
+    ]
+    assert best.info.run_name in table_rows[0]  # sorted by rmse, best first
+
+
+def test_quickstart_with_tracking_uri_leaves_the_default_store_alone(
+    tmp_path: Path, flowtrack_home: Path
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'qs.db'}"
+    done = _run(
+        sys.executable, "-m", "flowtrack", "quickstart", "--tracking-uri", uri, "--experiment", "demo"
+    )
+    assert done.returncode == 0, done.stderr
+    experiment = TrackingClient(uri).get_experiment_by_name("demo")
+    assert experiment is not None
+    assert len(TrackingClient(uri).search_runs([experiment.experiment_id])) == len(RUN_NAMES)
+    assert not (flowtrack_home / "flowtrack.db").exists()
+    assert f"--tracking-uri {uri}" in done.stdout
+
+
+def test_second_quickstart_shows_only_its_own_runs() -> None:
+    first = _run(sys.executable, "-m", "flowtrack", "quickstart")
+    second = _run(sys.executable, "-m", "flowtrack", "quickstart")
+    assert second.returncode == 0, second.stderr
+    assert len(_quickstart_runs(store())) == 2 * len(RUN_NAMES)
+    ids = set(re.findall(r"^\s*│?\s*([0-9a-f]{8})\s", second.stdout, flags=re.MULTILINE))
+    assert len(ids) == len(RUN_NAMES), second.stdout
+    assert not ids & set(re.findall(r"^\s*│?\s*([0-9a-f]{8})\s", first.stdout, flags=re.MULTILINE))
+
+
+def test_example_script_runs_standalone(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'example.db'}"
+    done = _run(sys.executable, str(EXAMPLE), "--tracking-uri", uri, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    experiment = TrackingClient(uri).get_experiment_by_name("quickstart")
+    assert experiment is not None
+    runs = TrackingClient(uri).search_runs([experiment.experiment_id])
+    assert {run.info.run_name for run in runs} == RUN_NAMES
+
+
+def test_command_runs_the_example_file() -> None:
+    from flowtrack.cli.quickstart import example_path
+
+    assert example_path() == EXAMPLE
+
+
+def test_missing_scikit_learn_names_the_extra() -> None:
+    probe = (
+        "import sys; sys.modules['sklearn'] = None; sys.argv = ['flowtrack', 'quickstart']; "
+        "from flowtrack.cli.main import main; main()"
+    )
+    done = _run(sys.executable, "-c", probe)
+    assert done.returncode == 1
+    assert "pip install 'flowtrack[sklearn]'" in done.stderr
+    assert "Traceback" not in done.stderr
