@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from flowtrack.db.engine import get_engine, normalize_url
 from flowtrack.exceptions import InvalidArgument, StoreUnavailable, UnsupportedUriError
-from flowtrack.tracking.entities import Metric
+from flowtrack.tracking.entities import LifecycleStage, Metric, RunTag
 from flowtrack.tracking.stores import registry
 from flowtrack.tracking.stores.sql.store import SqlTrackingStore
 
@@ -114,11 +114,17 @@ def test_missing_driver_names_the_extra(module: str, uri: str, package: str, ext
 
 def test_fast_path_and_engine_see_each_others_writes(tmp_path: Path) -> None:
     store = SqlTrackingStore(f"sqlite:///{tmp_path / 'mixed.db'}", str(tmp_path))
-    run_id = store.create_run("0", "u", 0, "r", []).info.run_id  # through the engine
-    store.log_metric(run_id, Metric("m", 1.0, 0, 0))  # through the driver connection
-    store.log_batch(run_id, [Metric("m", 2.0, 0, 1)], [], [])  # engine again
+    experiment_id = store.create_experiment("mixed", None, [])  # through the engine
+    run_id = store.create_run(experiment_id, "u", 0, "r", []).info.run_id  # through the driver connection
+    store.log_metric(run_id, Metric("m", 1.0, 0, 0))
+    store.log_batch(run_id, [Metric("m", 2.0, 0, 1)], [], [RunTag("t", "v")])
+    store.delete_tag(run_id, "t")  # engine
     assert [m.value for m in store.get_metric_history(run_id, "m", None, None)] == [1.0, 2.0]
-    assert store.get_run(run_id).data.metrics == {"m": 2.0}
+    run = store.get_run(run_id)  # driver
+    assert run.data.metrics == {"m": 2.0}
+    assert "t" not in run.data.tags
+    store.delete_experiment(experiment_id)  # engine: deletes the run too
+    assert store.get_run(run_id).info.lifecycle_stage is LifecycleStage.DELETED
 
 
 # -- registry ------------------------------------------------------------------------------------------------
@@ -140,10 +146,10 @@ def test_sql_uris_get_a_cached_sql_store(tmp_path: Path, clean_registry) -> None
 
 
 @pytest.mark.parametrize("uri", ["http://localhost:5000", "https://tracking.example.com"])
-def test_http_uris_point_to_the_server(uri: str, clean_registry) -> None:
-    with pytest.raises(UnsupportedUriError, match="server") as error:
-        registry.get_tracking_store(uri, "/tmp/a")
-    assert error.value.field == "tracking_uri"
+def test_http_uris_get_the_rest_store(uri: str, clean_registry) -> None:
+    from flowtrack.tracking.stores.rest.store import RestTrackingStore
+
+    assert isinstance(registry.get_tracking_store(uri, "/tmp/a"), RestTrackingStore)
 
 
 @pytest.mark.parametrize("uri", ["/data/mlruns", "./mlruns", "file:///data/mlruns", "mlruns", "C:\\runs"])

@@ -1,26 +1,32 @@
-"""The embedded hot path: ``log_metric``, ``log_param`` and ``set_tag`` on SQLite straight on the driver.
+"""The embedded hot path: the store's frequent calls on SQLite straight on the driver.
 
-SQLAlchemy's per-execute overhead is several times the cost of the SQLite work itself, so these three calls
-use one ``sqlite3`` connection per thread (same pragmas as the engine's pool, see ``flowtrack.db.engine``)
-and SQL compiled once from the Core statements. Each call is one transaction::
+SQLAlchemy's per-execute overhead is several times the cost of the SQLite work itself, so on SQLite these
+calls use one ``sqlite3`` connection per thread (same pragmas as the engine's pool, see
+``flowtrack.db.engine``) and SQL compiled once from the Core statements: ``log_metric``, ``log_param``,
+``set_tag``, ``log_batch``, ``create_run``, ``update_run_info``, ``get_run``, ``search_runs`` and
+``get_metric_history``. Everything else stays on the general path, which works on every database.
+
+Writes are one ``BEGIN IMMEDIATE`` ... ``COMMIT`` each; reads of several statements run in one (deferred)
+read transaction, so they see one snapshot. The single-value calls take a shortcut::
 
     BEGIN IMMEDIATE
     INSERT ... SELECT :values WHERE EXISTS (active run) ON CONFLICT DO NOTHING  -- 0 rows: inactive (or dup)
     INSERT INTO latest_metrics ... ON CONFLICT DO UPDATE ... WHERE later         -- metrics only
     COMMIT
 
-A method returns False when nothing was written because the run is missing or not active (or, for params, the
-key exists); the store then works out which error to raise. Nothing else is ever written in that case.
+and return False when nothing was written because the run is missing or not active (or, for params, the key
+exists); the store then works out which error to raise. Nothing else is ever written in that case. The other
+calls check first and raise the store's errors themselves (:mod:`.sqlite_writes`, :mod:`.sqlite_reads`).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,12 +35,16 @@ from sqlalchemy.engine import URL
 
 from flowtrack.db.engine import sqlite_connect, sqlite_path, unavailable_message
 from flowtrack.exceptions import StoreUnavailable
-from flowtrack.tracking.entities import LifecycleStage, Metric, Param, RunTag
+from flowtrack.tracking.entities import LifecycleStage, Metric, Param, Run, RunTag
+from flowtrack.tracking.stores.sql import sqlite_reads, sqlite_writes
 from flowtrack.tracking.stores.sql.convert import metric_row
 from flowtrack.tracking.stores.sql.dml import latest_upsert_statement
 from flowtrack.tracking.stores.sql.tables import metrics, params, runs, tags
 
 _DIALECT = sqlite.dialect(paramstyle="named")
+# Page cache of each fast-path connection (SQLite's default is 2 MiB): a 100k-point history is about 7 MiB,
+# and re-reading it from the OS page cache costs more than the SQL. Pages are only allocated as they are read.
+CACHE_SIZE_KIB = 32 * 1024
 # Connections inherited through fork() belong to the parent: never use or close them in the child.
 _inherited: list[object] = []
 
@@ -70,20 +80,10 @@ INSERT_METRIC = _insert_if_active(metrics, _METRIC_COLUMNS)
 UPSERT_LATEST = _compile(latest_upsert_statement("sqlite"))
 INSERT_PARAM = _insert_if_active(params, ("run_uuid", "key", "value"))
 UPSERT_TAG = _insert_if_active(tags, ("run_uuid", "key", "value"), on_conflict="update")
-RUN_EXISTS = "SELECT 1 FROM runs WHERE run_uuid = ?"
-# The value is decoded in SQL (9e999 is +inf to SQLite; NaN comes back as NULL, SQLite has no NaN). The key is
-# not selected: it is the same on every row, and 100k copies of it cost more than the rest of the row.
-HISTORY = (
-    "SELECT CASE kind WHEN 0 THEN value WHEN 1 THEN 9e999 WHEN -1 THEN -9e999 END, timestamp, step "
-    "FROM metrics WHERE run_uuid = ? AND key = ? {after}"
-    "ORDER BY step, timestamp, kind, metrics.value LIMIT ?"
-)
-HISTORY_FIRST = HISTORY.format(after="")
-HISTORY_AFTER = HISTORY.format(after="AND (step, timestamp, kind, metrics.value) > (?, ?, ?, ?) ")
 
 
 class SqliteFastPath:
-    """Per-thread driver connections to one SQLite file, for the single-value logging calls."""
+    """Per-thread driver connections to one SQLite file, for the store's frequent calls."""
 
     def __init__(self, url: URL) -> None:
         self._url = url
@@ -91,28 +91,34 @@ class SqliteFastPath:
         self._local = threading.local()
         self._all: weakref.WeakSet[_Holder] = weakref.WeakSet()
         self._lock = threading.Lock()
+        try:
+            self.loads_runs = sqlite_reads.supports_json(self._connection())
+        except sqlite3.OperationalError as exc:
+            raise self._unavailable(exc) from exc
 
     def _connection(self) -> sqlite3.Connection:
         holder: _Holder | None = getattr(self._local, "holder", None)
         if holder is None or holder.pid != os.getpid():
             if holder is not None:
                 _inherited.append(holder)
-            holder = _Holder(sqlite_connect(self._path))
+            conn = sqlite_connect(self._path)
+            conn.execute(f"PRAGMA cache_size=-{CACHE_SIZE_KIB}")
+            holder = _Holder(conn)
             self._local.holder = holder
             with self._lock:
                 self._all.add(holder)
         return holder.conn
 
-    def _write(self, sql: str, values: Mapping[str, Any], follow_up: str | None = None) -> bool:
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One transaction on this thread's connection: committed, or rolled back on any error."""
         try:
             conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+            conn.execute(begin)  # BEGIN IMMEDIATE waits up to the busy timeout for other writers
         except sqlite3.OperationalError as exc:
             raise self._unavailable(exc) from exc
         try:
-            written = conn.execute(sql, values).rowcount > 0
-            if written and follow_up is not None:
-                conn.execute(follow_up, values)
+            yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:
@@ -120,11 +126,18 @@ class SqliteFastPath:
             if isinstance(exc, sqlite3.OperationalError):
                 raise self._unavailable(exc) from exc
             raise
+
+    def _write(self, sql: str, values: Mapping[str, Any], follow_up: str | None = None) -> bool:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            written = conn.execute(sql, values).rowcount > 0
+            if written and follow_up is not None:
+                conn.execute(follow_up, values)
         return written
 
     def _unavailable(self, exc: sqlite3.OperationalError) -> StoreUnavailable:
         return StoreUnavailable(unavailable_message(self._url, exc, "use"))
 
+    # -- single values: False when nothing was written -------------------------------------------------------
     def log_metric(self, run_id: str, metric: Metric) -> bool:
         """False when nothing was written: the run is not active, or this exact point was logged before."""
         return self._write(INSERT_METRIC, metric_row(run_id, metric), UPSERT_LATEST)
@@ -137,25 +150,57 @@ class SqliteFastPath:
         """False when the run is not active."""
         return self._write(UPSERT_TAG, {"run_uuid": run_id, "key": tag.key, "value": tag.value})
 
+    # -- run writes: raise the store's errors ----------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        points: Sequence[Metric],
+        param_values: Mapping[str, str],
+        tag_values: Mapping[str, str],
+    ) -> None:
+        rows = sqlite_writes.metric_rows(run_id, points)
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            sqlite_writes.log_batch(conn, run_id, rows, param_values, tag_values)
+
+    def create_run(
+        self,
+        experiment_id: str,
+        experiment_key: int,
+        run_id: str,
+        name: str,
+        user_id: str,
+        start_time: int,
+        tag_values: Mapping[str, str],
+    ) -> dict[str, Any]:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            return sqlite_writes.create_run(
+                conn, experiment_id, experiment_key, run_id, name, user_id, start_time, tag_values
+            )
+
+    def update_run_info(self, run_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            return sqlite_writes.update_run_info(conn, run_id, changes)
+
+    # -- reads -----------------------------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> Run | None:
+        with self._transaction("BEGIN") as conn:
+            return sqlite_reads.get_run(conn, run_id)
+
+    def search_runs(
+        self, stmt: sa.Select[Any], values: Mapping[str, Any], max_results: int
+    ) -> tuple[list[Run], bool]:
+        """One page of runs, and whether there are more (``values`` ask for one row beyond the page)."""
+        with self._transaction("BEGIN") as conn:
+            rows = sqlite_reads.search_page(conn, stmt, values)
+            page = sqlite_reads.load_runs(conn, rows[:max_results])
+        return page, len(rows) > max_results
+
     def metric_history(
         self, run_id: str, key: str, after: Sequence[Any] | None, limit: int | None
     ) -> list[Metric] | None:
         """Points of one metric in history order after the ``after`` position; None if the run is missing."""
-        bounds = (-1 if limit is None else limit,)
-        try:
-            conn = self._connection()
-            if conn.execute(RUN_EXISTS, (run_id,)).fetchone() is None:
-                return None
-            if after is None:
-                cursor = conn.execute(HISTORY_FIRST, (run_id, key, *bounds))
-            else:
-                cursor = conn.execute(HISTORY_AFTER, (run_id, key, *after, *bounds))
-            points = [Metric(key, value, timestamp, step) for value, timestamp, step in cursor]
-        except sqlite3.OperationalError as exc:
-            raise self._unavailable(exc) from exc
-        if any(point.value is None for point in points):
-            points = [_with_nan(point) for point in points]
-        return points
+        with self._transaction("BEGIN") as conn:
+            return sqlite_reads.metric_history(conn, run_id, key, after, limit)
 
     def close(self) -> None:
         with self._lock:
@@ -167,12 +212,6 @@ class SqliteFastPath:
             else:
                 _inherited.append(holder)
         self._local = threading.local()
-
-
-def _with_nan(point: Metric) -> Metric:
-    if point.value is not None:
-        return point
-    return Metric(point.key, math.nan, point.timestamp, point.step)
 
 
 class _Holder:

@@ -2,7 +2,8 @@
 
 Every public call is one transaction. Write transactions take the write lock first (``BEGIN IMMEDIATE`` on
 SQLite, the run row lock on PostgreSQL/MySQL), validate, then write, so a rejected call writes nothing. On
-SQLite, ``log_metric``, ``log_param`` and ``set_tag`` go through :mod:`.sqlite_fast`.
+SQLite, the frequent calls (run creation and updates, logging, ``get_run``, ``search_runs`` and metric
+histories) go straight to the driver through :mod:`.sqlite_fast`, with the same rules and errors.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from flowtrack.db.engine import dispose_engine, get_engine, unavailable_message,
 from flowtrack.db.migrate import ensure_schema
 from flowtrack.exceptions import (
     ExperimentAlreadyExists,
-    ExperimentNotActive,
     ExperimentNotFound,
     InvalidArgument,
     NotFound,
-    RunNotActive,
     RunNotFound,
     StoreUnavailable,
 )
@@ -238,10 +237,7 @@ class SqlTrackingStore(TrackingStore):
 
     def _active_experiment(self, conn: Connection, experiment_id: str, action: str) -> Mapping[Any, Any]:
         row = self._lock_experiment(conn, experiment_id)
-        if row["lifecycle_stage"] != _ACTIVE:
-            raise ExperimentNotActive(
-                f"cannot {action} experiment {experiment_id}: it is deleted; restore it first"
-            )
+        writes.check_experiment_stage(experiment_id, row["lifecycle_stage"], action)
         return row
 
     def _touch_experiment(self, conn: Connection, experiment_key: int, **values: Any) -> None:
@@ -328,20 +324,14 @@ class SqlTrackingStore(TrackingStore):
         name = run_name or tag_values.get(RUN_NAME_TAG) or random_run_name()
         tag_values[RUN_NAME_TAG] = name
         run_id = new_run_id()
+        if self._fast is not None:
+            key = _experiment_key(experiment_id)
+            row = self._fast.create_run(experiment_id, key, run_id, name, user_id, start_time, tag_values)
+            return Run(info=row_to_run_info(row), data=RunData(tags=tag_values))
         with self._write() as conn:
             experiment = self._active_experiment(conn, experiment_id, "create a run in")
-            row = {
-                "run_uuid": run_id,
-                "experiment_id": experiment["experiment_id"],
-                "name": name,
-                "user_id": user_id or "",
-                "status": RunStatus.RUNNING.value,
-                "start_time": int(start_time),
-                "end_time": None,
-                "deleted_time": None,
-                "lifecycle_stage": _ACTIVE,
-                "artifact_uri": f"{experiment['artifact_location'].rstrip('/')}/{run_id}/artifacts",
-            }
+            location = experiment["artifact_location"]
+            row = writes.new_run_row(run_id, experiment["experiment_id"], location, name, user_id, start_time)
             dml.insert(conn, runs, [row])
             dml.insert(
                 conn, tag_table, [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_values.items()]
@@ -349,20 +339,20 @@ class SqlTrackingStore(TrackingStore):
         return Run(info=row_to_run_info(row), data=RunData(tags=tag_values))
 
     def get_run(self, run_id: str) -> Run:
-        with self._read() as conn:
-            rows = conn.execute(sa.select(runs).where(runs.c.run_uuid == run_id)).mappings().all()
-            found = loaders.load_runs(conn, rows)
-        if not found:
+        if self._fast is not None and self._fast.loads_runs:
+            run = self._fast.get_run(run_id)
+        else:
+            with self._read() as conn:
+                rows = conn.execute(sa.select(runs).where(runs.c.run_uuid == run_id)).mappings().all()
+                found = loaders.load_runs(conn, rows)
+            run = found[0] if found else None
+        if run is None:
             raise RunNotFound(f"no run with id {run_id!r}")
-        return found[0]
+        return run
 
     def _check_run(self, conn: Connection, run_id: str, *, active: bool = True) -> None:
         """Raise RunNotFound, or RunNotActive when ``active`` and the run is deleted; locks the run row."""
-        stage = dml.lock_run(conn, run_id)
-        if stage is None:
-            raise RunNotFound(f"no run with id {run_id!r}")
-        if active and stage != _ACTIVE:
-            raise RunNotActive(f"run {run_id} is deleted; restore it before changing it")
+        writes.check_run_stage(run_id, dml.lock_run(conn, run_id), active=active)
 
     def _diagnose(self, run_id: str) -> None:
         """After a fast-path call wrote nothing: raise why, if the run is missing or deleted."""
@@ -372,15 +362,12 @@ class SqlTrackingStore(TrackingStore):
     def update_run_info(
         self, run_id: str, status: RunStatus | None, end_time: int | None, run_name: str | None
     ) -> RunInfo:
+        values = writes.run_info_changes(status, end_time, run_name)
+        if self._fast is not None:
+            return row_to_run_info(self._fast.update_run_info(run_id, values))
         with self._write() as conn:
             self._check_run(conn, run_id)
-            values: dict[str, Any] = {}
-            if status is not None:
-                values["status"] = RunStatus(status).value
-            if end_time is not None:
-                values["end_time"] = int(end_time)
             if run_name:
-                values["name"] = run_name
                 dml.upsert(
                     conn,
                     tag_table,
@@ -446,6 +433,9 @@ class SqlTrackingStore(TrackingStore):
     ) -> None:
         param_values = writes.param_dict(run_id, params)
         tag_values = writes.tag_dict(tags)
+        if self._fast is not None:
+            self._fast.log_batch(run_id, metrics, param_values, tag_values)
+            return
         with self._write() as conn:
             self._check_run(conn, run_id)
             writes.write_params(conn, run_id, param_values)
@@ -520,10 +510,14 @@ class SqlTrackingStore(TrackingStore):
             limit=max_results + 1,
             offset=offset,
         )
-        with self._read() as conn:
-            rows = conn.execute(stmt, values).mappings().all()
-            found = loaders.load_runs(conn, rows[:max_results])
-        token = encode_token({"offset": offset + max_results}) if len(rows) > max_results else None
+        if self._fast is not None and self._fast.loads_runs:
+            found, more = self._fast.search_runs(stmt, values, max_results)
+        else:
+            with self._read() as conn:
+                rows = conn.execute(stmt, values).mappings().all()
+                found = loaders.load_runs(conn, rows[:max_results])
+            more = len(rows) > max_results
+        token = encode_token({"offset": offset + max_results}) if more else None
         return PagedList(found, token)
 
 

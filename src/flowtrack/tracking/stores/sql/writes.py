@@ -13,9 +13,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from flowtrack.exceptions import ParamOverwriteError
+from flowtrack.exceptions import (
+    ExperimentNotActive,
+    ExperimentNotFound,
+    ParamOverwriteError,
+    RunNotActive,
+    RunNotFound,
+)
 from flowtrack.tracking import system_tags
-from flowtrack.tracking.entities import DatasetInput, Metric, Param, RunTag
+from flowtrack.tracking.entities import DatasetInput, LifecycleStage, Metric, Param, RunStatus, RunTag
 from flowtrack.tracking.stores.sql import dml
 from flowtrack.tracking.stores.sql.convert import metric_row
 from flowtrack.tracking.stores.sql.tables import datasets, input_tags, inputs, metrics, params, runs, tags
@@ -23,6 +29,56 @@ from flowtrack.tracking.stores.sql.tables import datasets, input_tags, inputs, m
 RUN_NAME_TAG = system_tags.RUN_NAME
 
 DatasetIds = dict[tuple[str, str], str]
+ACTIVE = LifecycleStage.ACTIVE.value
+
+
+# -- errors and rows shared by the general path and the SQLite fast path -------------------------------------
+def check_run_stage(run_id: str, stage: str | None, *, active: bool = True) -> None:
+    """Raise RunNotFound when ``stage`` is None, or RunNotActive when ``active`` and the run is deleted."""
+    if stage is None:
+        raise RunNotFound(f"no run with id {run_id!r}")
+    if active and stage != ACTIVE:
+        raise RunNotActive(f"run {run_id} is deleted; restore it before changing it")
+
+
+def check_experiment_stage(experiment_id: str, stage: str | None, action: str) -> None:
+    """Raise ExperimentNotFound when ``stage`` is None, or ExperimentNotActive when it is deleted."""
+    if stage is None:
+        raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+    if stage != ACTIVE:
+        raise ExperimentNotActive(
+            f"cannot {action} experiment {experiment_id}: it is deleted; restore it first"
+        )
+
+
+def new_run_row(
+    run_id: str, experiment_key: int, location: str, name: str, user_id: str, start_time: int
+) -> dict[str, Any]:
+    """The runs row of a new run in the experiment whose artifact location is ``location``."""
+    return {
+        "run_uuid": run_id,
+        "experiment_id": experiment_key,
+        "name": name,
+        "user_id": user_id or "",
+        "status": RunStatus.RUNNING.value,
+        "start_time": int(start_time),
+        "end_time": None,
+        "deleted_time": None,
+        "lifecycle_stage": ACTIVE,
+        "artifact_uri": f"{location.rstrip('/')}/{run_id}/artifacts",
+    }
+
+
+def run_info_changes(status: RunStatus | None, end_time: int | None, run_name: str | None) -> dict[str, Any]:
+    """The runs columns that ``update_run_info`` changes (an empty ``run_name`` keeps the name)."""
+    values: dict[str, Any] = {}
+    if status is not None:
+        values["status"] = RunStatus(status).value
+    if end_time is not None:
+        values["end_time"] = int(end_time)
+    if run_name:
+        values["name"] = run_name
+    return values
 
 
 def param_conflict(run_id: str, key: str, old: str, new: str) -> ParamOverwriteError:
