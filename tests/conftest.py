@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.fixtures.home",
     "tests.fixtures.databases",
     "tests.fixtures.s3",
+    "tests.fixtures.server",
+    "tests.fixtures.mlflow",
 ]

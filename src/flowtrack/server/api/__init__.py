@@ -1,0 +1,1 @@
+"""HTTP routers: each parses a request, calls one service method and serializes the result."""

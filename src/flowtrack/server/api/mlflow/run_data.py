@@ -1,0 +1,81 @@
+"""Run data: ``/runs/log-*``, ``/runs/set-tag``, ``/runs/delete-tag`` and ``/metrics/get-history``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from flowtrack.server.api.mlflow import schemas, serialize
+from flowtrack.server.api.mlflow.schemas import Int64, Text
+from flowtrack.server.dependencies import Tracking
+from flowtrack.server.responses import OrjsonResponse, empty
+from flowtrack.tracking.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+
+router = APIRouter(tags=["run data"])
+
+
+@router.post("/runs/log-metric")
+def log_metric(body: schemas.LogMetric, service: Tracking) -> Response:
+    service.log_metric(body.run_id or body.run_uuid, body.key, body.value, body.timestamp, body.step)
+    return empty()
+
+
+@router.post("/runs/log-parameter")
+def log_param(body: schemas.LogParam, service: Tracking) -> Response:
+    service.log_param(body.run_id or body.run_uuid, body.key, body.value)
+    return empty()
+
+
+@router.post("/runs/set-tag")
+def set_tag(body: schemas.SetTag, service: Tracking) -> Response:
+    service.set_tag(body.run_id or body.run_uuid, body.key, body.value)
+    return empty()
+
+
+@router.post("/runs/delete-tag")
+def delete_tag(body: schemas.DeleteTag, service: Tracking) -> Response:
+    service.delete_tag(body.run_id or body.run_uuid, body.key)
+    return empty()
+
+
+@router.post("/runs/log-batch")
+def log_batch(body: schemas.LogBatch, service: Tracking) -> Response:
+    service.log_batch(
+        body.run_id or body.run_uuid,
+        [Metric(m["key"], m["value"], m["timestamp"], m.get("step", 0)) for m in body.metrics],
+        [Param(p["key"], p["value"]) for p in body.params],
+        [RunTag(t["key"], t["value"]) for t in body.tags],
+    )
+    return empty()
+
+
+def _dataset_input(item: schemas.DatasetInputIn) -> DatasetInput:
+    described = item.dataset
+    dataset = Dataset(
+        described.name,
+        described.digest,
+        described.source_type,
+        described.source,
+        described.schema_,
+        described.profile,
+    )
+    return DatasetInput(dataset, tuple(InputTag(tag["key"], tag["value"]) for tag in item.tags))
+
+
+@router.post("/runs/log-inputs")
+def log_inputs(body: schemas.LogInputs, service: Tracking) -> Response:
+    service.log_inputs(body.run_id or body.run_uuid, [_dataset_input(item) for item in body.datasets])
+    return empty()
+
+
+@router.get("/metrics/get-history")
+def get_metric_history(
+    service: Tracking,
+    metric_key: Text,
+    run_id: Text | None = None,
+    run_uuid: Text | None = None,
+    max_results: Int64 | None = None,
+    page_token: Text | None = None,
+) -> Response:
+    found = service.get_metric_history(run_id or run_uuid, metric_key, max_results, page_token)
+    return OrjsonResponse(serialize.page("metrics", serialize.metrics(found), found.token))

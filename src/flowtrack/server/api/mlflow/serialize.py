@@ -1,0 +1,148 @@
+"""Entities → MLflow's JSON (what ``message_to_json`` makes of MLflow's protos).
+
+Like proto JSON, empty lists and None fields are left out; int64 values stay numbers. Non-finite metric
+values become the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, which is how proto3 JSON spells them
+and what the mlflow client parses back into floats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flowtrack.artifacts.base import FileInfo
+from flowtrack.tracking.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+)
+
+Json = dict[str, Any]
+DEFAULT_WORKSPACE = "default"
+
+
+def number(value: float) -> float | str:
+    """A double as proto3 JSON writes it: finite values as numbers, the others as strings."""
+    if value - value == 0.0:  # false for inf and nan, and cheaper than math.isfinite on the hot path
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def key_values(pairs: Mapping[str, str]) -> list[Json]:
+    return [{"key": key, "value": value} for key, value in pairs.items()]
+
+
+def _put_list(target: Json, name: str, items: list[Json]) -> Json:
+    if items:
+        target[name] = items
+    return target
+
+
+def experiment(entity: Experiment) -> Json:
+    result: Json = {
+        "experiment_id": entity.experiment_id,
+        "name": entity.name,
+        "artifact_location": entity.artifact_location,
+        "lifecycle_stage": entity.lifecycle_stage.value,
+    }
+    if entity.last_update_time is not None:
+        result["last_update_time"] = entity.last_update_time
+    if entity.creation_time is not None:
+        result["creation_time"] = entity.creation_time
+    _put_list(result, "tags", key_values(entity.tags))
+    result["workspace"] = DEFAULT_WORKSPACE
+    return result
+
+
+def run_info(info: RunInfo) -> Json:
+    result: Json = {
+        "run_uuid": info.run_id,
+        "experiment_id": info.experiment_id,
+        "run_name": info.run_name,
+        "user_id": info.user_id,
+        "status": info.status.value,
+        "start_time": info.start_time,
+    }
+    if info.end_time is not None:
+        result["end_time"] = info.end_time
+    result["artifact_uri"] = info.artifact_uri
+    result["lifecycle_stage"] = info.lifecycle_stage.value
+    result["run_id"] = info.run_id
+    return result
+
+
+def run_data(data: RunData) -> Json:
+    """Latest metric values, params and tags (the store keeps only the latest value of each metric here)."""
+    result: Json = {}
+    _put_list(result, "metrics", [{"key": key, "value": number(v)} for key, v in data.metrics.items()])
+    _put_list(result, "params", key_values(data.params))
+    return _put_list(result, "tags", key_values(data.tags))
+
+
+def dataset_input(entity: DatasetInput) -> Json:
+    dataset = entity.dataset
+    described: Json = {
+        "name": dataset.name,
+        "digest": dataset.digest,
+        "source_type": dataset.source_type,
+        "source": dataset.source,
+    }
+    if dataset.schema is not None:
+        described["schema"] = dataset.schema
+    if dataset.profile is not None:
+        described["profile"] = dataset.profile
+    result: Json = {}
+    _put_list(result, "tags", [{"key": tag.key, "value": tag.value} for tag in entity.tags])
+    result["dataset"] = described
+    return result
+
+
+def run_inputs(inputs: RunInputs) -> Json:
+    return _put_list({}, "dataset_inputs", [dataset_input(item) for item in inputs.dataset_inputs])
+
+
+def run(entity: Run, *, outputs: bool = True) -> Json:
+    """A full run; ``outputs`` adds MLflow 3's (empty: flowtrack has no logged models yet) outputs field."""
+    result: Json = {
+        "info": run_info(entity.info),
+        "data": run_data(entity.data),
+        "inputs": run_inputs(entity.inputs),
+    }
+    if outputs:
+        result["outputs"] = {}
+    return result
+
+
+def metric(entity: Metric) -> Json:
+    return {
+        "key": entity.key,
+        "value": number(entity.value),
+        "timestamp": entity.timestamp,
+        "step": entity.step,
+    }
+
+
+def metrics(entities: Iterable[Metric]) -> list[Json]:
+    return [metric(entity) for entity in entities]
+
+
+def file_info(entity: FileInfo) -> Json:
+    result: Json = {"path": entity.path, "is_dir": entity.is_dir}
+    if entity.file_size is not None:
+        result["file_size"] = entity.file_size
+    return result
+
+
+def page(name: str, items: list[Json], token: str | None) -> Json:
+    """A search or history page: ``{name: items, "next_page_token": token}``, each left out when empty."""
+    result = _put_list({}, name, items)
+    if token:
+        result["next_page_token"] = token
+    return result
