@@ -1,4 +1,8 @@
-"""Artifacts and dataset inputs through the fluent API, on a local artifact root and on S3 (moto server)."""
+"""Artifacts and dataset inputs through the fluent API, on a local artifact root and on S3 (moto server).
+
+Also through a tracking server: one that proxies artifacts (``mlflow-artifacts:`` URIs, the server's folder)
+and one that does not, whose experiments' artifact root is on S3, written by the client directly.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,18 @@ import flowtrack as ft
 from flowtrack.exceptions import InvalidArgument
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "server-proxied", "server-s3"])
 def artifact_root(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    root = str(tmp_path / "artifacts") if request.param == "local" else request.getfixturevalue("s3_root")
-    monkeypatch.setenv("FLOWTRACK_ARTIFACT_ROOT", root)
-    ft.set_tracking_uri(f"sqlite:///{tmp_path / 'a.db'}")
+    if request.param == "server-proxied":
+        ft.set_tracking_uri(request.getfixturevalue("proxy_server"))
+        root = "mlflow-artifacts:/"
+    else:
+        root = str(tmp_path / "artifacts") if request.param == "local" else request.getfixturevalue("s3_root")
+        monkeypatch.setenv("FLOWTRACK_ARTIFACT_ROOT", root)
+        if request.param == "server-s3":
+            ft.set_tracking_uri(request.getfixturevalue("direct_artifacts_server"))
+        else:
+            ft.set_tracking_uri(f"sqlite:///{tmp_path / 'a.db'}")
     ft.set_experiment(f"artifacts-{request.param}")
     return root
 

@@ -1,4 +1,5 @@
-"""The fluent API end to end on every database: the seed's calls, run lifecycle, nesting and resuming."""
+"""The fluent API end to end on every database, embedded and through a server: the seed's calls, run
+lifecycle, nesting and resuming."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from flowtrack.exceptions import (
 
 
 @pytest.fixture
-def tracking(db_uri: str) -> Iterator[str]:
-    ft.set_tracking_uri(db_uri)
-    yield db_uri
+def tracking(tracking_uri: str) -> Iterator[str]:
+    ft.set_tracking_uri(tracking_uri)
+    yield tracking_uri
     while ft.active_run() is not None:
         ft.end_run()
 

@@ -1,4 +1,5 @@
-"""search_runs and search_experiments through the fluent API and the client, on every database."""
+"""search_runs and search_experiments through the fluent API and the client, on every database, embedded and
+through a server."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from flowtrack.exceptions import FilterSyntaxError
 
 
 @pytest.fixture
-def populated(db_uri: str) -> str:
-    ft.set_tracking_uri(db_uri)
+def populated(tracking_uri: str) -> str:
+    ft.set_tracking_uri(tracking_uri)
     experiment_id = ft.set_experiment("search").experiment_id
     for index, (model, rmse) in enumerate([("rf", 0.3), ("rf", 0.7), ("lr", 0.2), ("rf", 0.1), ("xgb", 0.4)]):
         with ft.start_run(run_name=f"run-{index}"):

@@ -3,7 +3,9 @@
 Plain paths and ``file://`` URIs get the local repository (fsspec is not imported); ``s3://`` gets s3fs,
 pointed at ``FLOWTRACK_S3_ENDPOINT_URL`` / ``MLFLOW_S3_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL`` when one is set,
 with credentials from the normal AWS chain; other storage schemes with an installed fsspec implementation
-(``memory://``, ``gs://``, ``az://``, ...) pass through to fsspec.
+(``memory://``, ``gs://``, ``az://``, ...) pass through to fsspec. ``mlflow-artifacts:`` URIs, and
+``http(s)://.../api/2.0/mlflow-artifacts/artifacts/...`` URLs, go through a tracking server's artifact proxy
+(:mod:`flowtrack.artifacts.proxy`), found from the tracking URI as MLflow does.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ _FIELD = "artifact_uri"
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:([\\/]|$)")
 _S3_SCHEMES = frozenset({"s3", "s3a"})
+_PROXY_API_PATH = "/api/2.0/mlflow-artifacts/artifacts"
 # fsspec protocols that are caches, archives, read-only or wrappers rather than places to keep artifacts.
-# http(s) artifact roots are served by the flowtrack server's artifact proxy, not by this registry.
+# http(s) URLs hold artifacts only as a tracking server's artifact proxy (handled before fsspec).
 _NOT_STORAGE = frozenset(
     {
         "http", "https", "data", "reference", "zip", "tar", "libarchive", "github", "git", "dir",
@@ -39,8 +42,11 @@ _NOT_STORAGE = frozenset(
 _S3_TRANSFER = {"chunksize": 8 * 2**20, "max_concurrency": 1}
 
 
-def get_artifact_repository(uri: str) -> ArtifactRepository:
-    """The repository for the artifact root ``uri``; raises UnsupportedUriError or MissingDependency."""
+def get_artifact_repository(uri: str, tracking_uri: str | None = None) -> ArtifactRepository:
+    """The repository for the artifact root ``uri``; raises UnsupportedUriError or MissingDependency.
+
+    ``tracking_uri`` locates the server behind ``mlflow-artifacts:/path`` URIs (which name no host).
+    """
     if not uri:
         raise UnsupportedUriError("artifact URI is empty", field=_FIELD)
     scheme = uri_scheme(uri)
@@ -50,6 +56,10 @@ def get_artifact_repository(uri: str) -> ArtifactRepository:
         return LocalArtifactRepository(_file_uri_path(uri), root_uri=uri)
     if scheme in _S3_SCHEMES:
         return _s3_repository(uri)
+    if scheme == "mlflow-artifacts" or (scheme in ("http", "https") and _PROXY_API_PATH in uri):
+        from flowtrack.artifacts.proxy import proxy_repository
+
+        return proxy_repository(uri, tracking_uri)
     return _fsspec_repository(uri, scheme)
 
 

@@ -205,7 +205,7 @@ class TrackingClient:
     def artifact_repository(self, run_id: str) -> ArtifactRepository:
         from flowtrack.artifacts.registry import get_artifact_repository
 
-        return get_artifact_repository(self.artifact_uri(run_id))
+        return get_artifact_repository(self.artifact_uri(run_id), tracking_uri=self.tracking_uri)
 
     def artifact_uri(self, run_id: str) -> str:
         uri = self._artifact_uris.get(run_id)

@@ -29,8 +29,11 @@ def uri_scheme(uri: str) -> str:
 
 
 def get_tracking_store(uri: str, artifact_root: str) -> TrackingStore:
-    """The store for ``uri``, shared per (uri, artifact_root); UnsupportedUriError for unknown schemes."""
-    key = (uri, artifact_root)
+    """The store for ``uri``, shared per (uri, artifact_root); UnsupportedUriError for unknown schemes.
+
+    A server decides its own artifact root, so REST stores are shared per uri (one connection pool).
+    """
+    key = (uri, "" if uri_scheme(uri) in REST_SCHEMES else artifact_root)
     store = _stores.get(key)
     if store is not None:
         return store
@@ -49,12 +52,9 @@ def _create_store(uri: str, artifact_root: str) -> TrackingStore:
 
         return SqlTrackingStore(uri, artifact_root)
     if scheme in REST_SCHEMES:
-        # The REST store (a client of `flowtrack server`) plugs in here.
-        raise UnsupportedUriError(
-            f"cannot use {uri!r} yet: the REST tracking store comes with the flowtrack server; "
-            "use sqlite:///path/flowtrack.db, postgresql://... or mysql://... meanwhile",
-            field="tracking_uri",
-        )
+        from flowtrack.tracking.stores.rest.store import RestTrackingStore
+
+        return RestTrackingStore(uri, artifact_root)
     raise UnsupportedUriError(_unsupported_message(uri, scheme), field="tracking_uri")
 
 
