@@ -212,3 +212,17 @@ def test_plain_relative_paths_are_accepted_unchanged(segments: list[str]) -> Non
     path = "/".join(segments)
     assert clean_artifact_path(path) == path
     assert clean_artifact_path(f"./{path}/") == path
+
+
+def test_names_and_paths_longer_than_file_systems_allow_are_refused() -> None:
+    from flowtrack.artifacts.paths import MAX_PATH_BYTES, MAX_SEGMENT_BYTES, clean_artifact_path
+    from flowtrack.exceptions import ArtifactPathError
+
+    assert clean_artifact_path("a/" + "x" * MAX_SEGMENT_BYTES) == "a/" + "x" * MAX_SEGMENT_BYTES
+    with pytest.raises(ArtifactPathError, match="longer than 255 bytes") as segment_error:
+        clean_artifact_path("a/" + "x" * (MAX_SEGMENT_BYTES + 1), field="path")
+    assert segment_error.value.field == "path"
+    with pytest.raises(ArtifactPathError, match="longer than 255 bytes"):
+        clean_artifact_path("é" * 128)  # 256 bytes in UTF-8
+    with pytest.raises(ArtifactPathError, match=f"longer than {MAX_PATH_BYTES} bytes"):
+        clean_artifact_path("/".join(["y" * 200] * 6))

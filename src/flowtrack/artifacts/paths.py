@@ -22,6 +22,10 @@ __all__ = [
 
 # Windows (and ntpath) read any single character followed by ":" as a drive: "C:x", "1:x", "::".
 _DRIVE = re.compile(r"^.:", re.DOTALL)
+# File systems refuse longer names (ext4, APFS, NTFS: 255) and paths; refusing them here turns an OSError deep
+# in a repository into an error that names the field.
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 1024
 
 
 def clean_artifact_path(path: str | None, *, field: str = "artifact_path") -> str:
@@ -40,6 +44,10 @@ def clean_artifact_path(path: str | None, *, field: str = "artifact_path") -> st
     normalized = posixpath.normpath(path) if path else "."
     if normalized == ".":
         return ""
+    if _byte_length(normalized) > MAX_PATH_BYTES:
+        raise ArtifactPathError(
+            f"{field} is longer than {MAX_PATH_BYTES} bytes: {normalized[:60]!r}...", field=field
+        )
     segments = normalized.split("/")
     if segments[0] == "..":
         raise ArtifactPathError(f"{field} {path!r} escapes the artifact root with '..'", field=field)
@@ -98,6 +106,10 @@ def _reject_unsafe_characters(path: str, field: str) -> None:
 
 
 def _check_segment(segment: str, path: str, field: str) -> None:
+    if _byte_length(segment) > MAX_SEGMENT_BYTES:
+        raise ArtifactPathError(
+            f"{field} has a name longer than {MAX_SEGMENT_BYTES} bytes: {segment[:60]!r}...", field=field
+        )
     if _DRIVE.match(segment):
         raise ArtifactPathError(f"{field} contains a drive letter ({segment!r}): {path!r}", field=field)
     if segment.strip(". ") == "":
@@ -106,3 +118,7 @@ def _check_segment(segment: str, path: str, field: str) -> None:
             f"{field} has a segment made only of dots and spaces ({segment!r}): {path!r}",
             field=field,
         )
+
+
+def _byte_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
