@@ -7,6 +7,7 @@ from flowtrack.tracking.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelOutput,
     Metric,
     PagedList,
     Param,
@@ -14,10 +15,12 @@ from flowtrack.tracking.entities import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
 )
+from flowtrack.tracking.logged_models import LoggedModel, LoggedModelStatus
 
 __all__ = [
     "Dataset",
@@ -26,6 +29,9 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "PagedList",
     "Param",
@@ -33,6 +39,7 @@ __all__ = [
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "ViewType",

@@ -56,6 +56,10 @@ class RunNotFound(NotFound):
     """No run with that id."""
 
 
+class LoggedModelNotFound(NotFound):
+    """No logged model (MLflow 3 ``m-…`` id) with that id, or it is deleted."""
+
+
 class ArtifactNotFound(NotFound):
     """No artifact at that path."""
 

@@ -200,7 +200,8 @@ def test_mlflow_style_import_alias(tmp_path: Path) -> None:
         with mlflow.start_run() as run:
             MlflowClient().log_batch(run.info.run_id, metrics=[Metric("m", 1.0, 0, 0)],
                                      params=[Param("p", "1")], tags=[RunTag("t", "v")])
-        print(mlflow.get_run(run.info.run_id).data)
+        data = mlflow.get_run(run.info.run_id).data
+        print(data.metrics, data.params)
         """,
     )
     assert done.returncode == 0, done.stderr

@@ -100,8 +100,8 @@ def test_log_everything_then_get(api: MlflowApi, run_id: str) -> None:
     assert list(run) == ["info", "data", "inputs", "outputs"]
     data = run["data"]
     assert sorted(data["metrics"], key=lambda m: m["key"]) == [
-        {"key": "acc", "value": 0.6},
-        {"key": "loss", "value": 0.8},
+        {"key": "acc", "value": 0.6, "timestamp": 1795697305998, "step": 1},
+        {"key": "loss", "value": 0.8, "timestamp": 1795697305998, "step": 1},
     ]
     assert sorted(data["params"], key=lambda p: p["key"]) == [
         {"key": "alpha", "value": "0.5"},

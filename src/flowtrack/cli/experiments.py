@@ -183,7 +183,8 @@ def list_(
     output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List experiments, most recently updated first."""
-    found = search_all(output.client(tracking_uri), view.view_type(), filter_string, max_results)
+    tracking = output.client(tracking_uri, read_only=True)
+    found = search_all(tracking, view.view_type(), filter_string, max_results)
     if output_format is OutputFormat.JSON:
         output.print_json([to_json(experiment) for experiment in found])
         return

@@ -174,16 +174,24 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     stdout_console().print(result)
 
 
-def client(tracking_uri: str | None) -> TrackingClient:
+def client(tracking_uri: str | None, *, read_only: bool = False) -> TrackingClient:
     """A client for ``--tracking-uri``, else the configured store (environment, profile, default).
 
     The URI is resolved here rather than left to ``TrackingClient()``, so a command never follows a
-    process-wide ``set_tracking_uri`` made by whatever code imported and invoked the CLI.
+    process-wide ``set_tracking_uri`` made by whatever code imported and invoked the CLI. A ``read_only``
+    command refuses an SQLite database that does not exist rather than create an empty one, except the
+    default store in the flowtrack home folder, which simply has nothing in it yet.
     """
     from flowtrack.config.settings import load_settings
     from flowtrack.tracking.client import TrackingClient
 
-    return TrackingClient(tracking_uri or load_settings().resolved_tracking_uri())
+    settings = load_settings()
+    uri = tracking_uri or settings.resolved_tracking_uri()
+    if read_only and uri != settings.default_tracking_uri():
+        from flowtrack.tracking.stores.registry import check_database_exists
+
+        check_database_exists(uri)
+    return TrackingClient(uri)
 
 
 # -- formatting ----------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from flowtrack.exceptions import InvalidArgument, RunNotFound
 if TYPE_CHECKING:
     from flowtrack.artifacts.base import FileInfo
     from flowtrack.tracking.client import TrackingClient
-    from flowtrack.tracking.entities import DatasetInput, Experiment, Run
+    from flowtrack.tracking.entities import DatasetInput, Experiment, Metric, Run
 
 app = typer.Typer(name="runs", help="List, inspect, delete and restore runs.", no_args_is_help=True)
 
@@ -147,7 +147,7 @@ def list_(
     output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List runs with their status, duration, metrics and params."""
-    tracking = output.client(tracking_uri)
+    tracking = output.client(tracking_uri, read_only=True)
     chosen = _experiments(tracking, experiments or [], experiment_ids or [])
     ids = [experiment.experiment_id for experiment in chosen]
     runs = tracking.search_runs(ids, filter_string, view.view_type(), max_results, order_by) if ids else []
@@ -229,8 +229,9 @@ def _columns(runs: Sequence[Run], experiment_names: dict[str, str], order_by: Se
     columns.append(_Column("Started", [output.ago(run.info.start_time) for run in runs], "started"))
     durations = [output.duration(run.info.start_time, run.info.end_time) for run in runs]
     columns.append(_Column("Duration", durations, "duration"))
-    for key in _keys([run.data.metrics for run in runs], "metrics", order_by):
-        columns.append(_Column(key, [_metric_cell(run.data.metrics.get(key)) for run in runs], "metric"))
+    latest = [run.data.latest_metrics for run in runs]
+    for key in _keys(latest, "metrics", order_by):
+        columns.append(_Column(key, [_metric_cell(points.get(key)) for points in latest], "metric"))
     for key in _keys([run.data.params for run in runs], "params", order_by):
         columns.append(_Column(key, [run.data.params.get(key, "") for run in runs], "param"))
     return columns
@@ -255,8 +256,8 @@ def _keys(mappings: Sequence[dict[str, Any]], prefix: str, order_by: Sequence[st
     return first + [key for key in present if key not in first]
 
 
-def _metric_cell(value: float | None) -> str:
-    return "" if value is None else output.number(value)
+def _metric_cell(point: Metric | None) -> str:
+    return "" if point is None else output.number(point.value)
 
 
 # -- describe ------------------------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def describe(
     output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Show one run: its info, params, latest metrics, tags, dataset inputs and artifacts."""
-    tracking = output.client(tracking_uri)
+    tracking = output.client(tracking_uri, read_only=True)
     run = resolve_run(tracking, run_id)
     experiment_name = _experiment_name(tracking, run.info.experiment_id)
     artifacts, artifact_error = _artifacts(tracking, run.info.run_id)

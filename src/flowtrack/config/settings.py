@@ -76,6 +76,10 @@ class Settings(BaseSettings):
             return self.tracking_uri
         if mlflow_uri := os.environ.get("MLFLOW_TRACKING_URI"):
             return mlflow_uri
+        return self.default_tracking_uri()
+
+    def default_tracking_uri(self) -> str:
+        """The store used when none is configured: ``flowtrack.db`` in the flowtrack home folder."""
         return f"sqlite:///{self.home / 'flowtrack.db'}"
 
     def resolved_artifact_root(self) -> str:

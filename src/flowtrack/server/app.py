@@ -22,6 +22,7 @@ from flowtrack.server.limits import MAX_JSON_BODY_BYTES
 from flowtrack.server.middleware import JsonBodies
 from flowtrack.server.responses import OrjsonResponse
 from flowtrack.server.services.artifacts import ArtifactService
+from flowtrack.server.services.logged_models import LoggedModelService
 from flowtrack.server.services.tracking import TrackingService
 from flowtrack.tracking.stores.base import TrackingStore
 
@@ -56,6 +57,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     config: ServerConfig = app.state.config
     store = await run_in_threadpool(_open_store, config)
     app.state.tracking = TrackingService(store)
+    app.state.logged_models = LoggedModelService(store)
     app.state.artifacts = ArtifactService(config.artifacts_destination, config.max_upload_bytes)
     try:
         yield

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from flowtrack.server.config import ServerConfig
 from flowtrack.server.services.artifacts import ArtifactService
+from flowtrack.server.services.logged_models import LoggedModelService
 from flowtrack.server.services.tracking import TrackingService
 
 
@@ -27,6 +28,11 @@ async def artifact_service(request: Request) -> ArtifactService:
     return cast(ArtifactService, request.app.state.artifacts)
 
 
+async def logged_model_service(request: Request) -> LoggedModelService:
+    return cast(LoggedModelService, request.app.state.logged_models)
+
+
 Config = Annotated[ServerConfig, Depends(server_config)]
 Tracking = Annotated[TrackingService, Depends(tracking_service)]
 Artifacts = Annotated[ArtifactService, Depends(artifact_service)]
+LoggedModels = Annotated[LoggedModelService, Depends(logged_model_service)]

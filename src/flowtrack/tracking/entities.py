@@ -105,11 +105,16 @@ class RunInfo:
 
 @dataclass(frozen=True, slots=True)
 class RunData:
-    """Latest value of each metric, every param and every tag of a run."""
+    """Latest point of each metric (with its step and timestamp), every param and every tag of a run."""
 
-    metrics: dict[str, float] = field(default_factory=dict)
+    latest_metrics: dict[str, Metric] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Latest value of each metric by key, as MLflow's ``run.data.metrics`` (a new dict on each call)."""
+        return {key: metric.value for key, metric in self.latest_metrics.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +145,24 @@ class RunInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedModelOutput:
+    """A logged model a run produced (MLflow 3), at the run's step when it was logged."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    model_outputs: tuple[LoggedModelOutput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     info: RunInfo
     data: RunData
     inputs: RunInputs = RunInputs()
+    outputs: RunOutputs = RunOutputs()
 
 
 class PagedList(list[T], Generic[T]):

@@ -73,3 +73,20 @@ class OrderBy:
     kind: EntityKind
     key: str
     ascending: bool = True
+
+
+# Attribute names a logged-model filter or order-by may use (MLflow's aliases included), canonical spelling.
+LOGGED_MODEL_ATTRIBUTES: dict[str, str] = {
+    "model_id": "model_id",
+    "name": "name",
+    "model_type": "model_type",
+    "status": "status",
+    "source_run_id": "source_run_id",
+    "creation_timestamp_ms": "creation_timestamp_ms",
+    "creation_timestamp": "creation_timestamp_ms",
+    "creation_time": "creation_timestamp_ms",
+    "last_updated_timestamp_ms": "last_updated_timestamp_ms",
+    "last_updated_timestamp": "last_updated_timestamp_ms",
+    "artifact_location": "artifact_location",
+}
+NUMERIC_LOGGED_MODEL_ATTRIBUTES = frozenset({"creation_timestamp_ms", "last_updated_timestamp_ms"})

@@ -23,7 +23,6 @@ from flowtrack.tracking.entities import (
     Dataset,
     DatasetInput,
     Experiment,
-    InputTag,
     PagedList,
     Run,
     RunData,
@@ -87,7 +86,8 @@ def _experiment_for(name: str | None, experiment_id: str | None) -> Experiment:
     if experiment_id is not None:
         return tracking.get_experiment(experiment_id)
     assert name is not None
-    existing = tracking.get_experiment_by_name(name)
+    # checked before the lookup, so a name no experiment may have is the same error embedded and over REST
+    existing = tracking.get_experiment_by_name(validation.validate_experiment_name(name))
     if existing is not None:
         return existing
     from flowtrack.exceptions import ExperimentAlreadyExists
@@ -389,16 +389,11 @@ def log_input(
     dataset: Dataset, context: str | None = None, tags: dict[str, str] | None = None, **_ignored: Any
 ) -> None:
     """Record that the active run used ``dataset`` (see ``flowtrack.data.from_pandas`` / ``from_numpy``)."""
-    if not isinstance(dataset, Dataset):
-        raise InvalidArgument(
-            "expected a flowtrack Dataset (from flowtrack.data.from_pandas or from_numpy), "
-            f"got {type(dataset).__name__}",
-            field="dataset",
-        )
-    input_tags = [InputTag(key, str(value)) for key, value in (tags or {}).items()]
+    checked = validation.validate_dataset(dataset)
+    input_tags = [validation.make_input_tag(key, value) for key, value in (tags or {}).items()]
     if context:
-        input_tags.append(InputTag("mlflow.data.context", context))
-    client().log_inputs(_run_id(), [DatasetInput(dataset, tuple(input_tags))])
+        input_tags.append(validation.make_input_tag("mlflow.data.context", context))
+    client().log_inputs(_run_id(), [DatasetInput(checked, tuple(input_tags))])
 
 
 def log_artifact(local_path: str | Path, artifact_path: str | None = None, run_id: str | None = None) -> None:

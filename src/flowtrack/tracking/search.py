@@ -20,11 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flowtrack.exceptions import FilterSyntaxError, InvalidArgument
 from flowtrack.tracking.filters import (
     EXPERIMENT_ATTRIBUTES,
+    LOGGED_MODEL_ATTRIBUTES,
     NUMERIC_EXPERIMENT_ATTRIBUTES,
+    NUMERIC_LOGGED_MODEL_ATTRIBUTES,
     NUMERIC_RUN_ATTRIBUTES,
     RUN_ATTRIBUTES,
     Comparison,
@@ -33,12 +36,16 @@ from flowtrack.tracking.filters import (
     OrderBy,
     Value,
 )
+from flowtrack.tracking.logged_models import LoggedModelOrderBy
 
 __all__ = [
     "format_filter",
     "format_order_by",
     "parse_experiment_filter",
     "parse_experiment_order_by",
+    "parse_logged_model_filter",
+    "parse_logged_model_order_by",
+    "parse_logged_model_order_field",
     "parse_run_filter",
     "parse_run_order_by",
 ]
@@ -83,6 +90,15 @@ class _Schema:
 _RUNS = _Schema("run", tuple(EntityKind), RUN_ATTRIBUTES, NUMERIC_RUN_ATTRIBUTES)
 _EXPERIMENT_KINDS = (EntityKind.ATTRIBUTE, EntityKind.TAG)
 _EXPERIMENTS = _Schema("experiment", _EXPERIMENT_KINDS, EXPERIMENT_ATTRIBUTES, NUMERIC_EXPERIMENT_ATTRIBUTES)
+_MODEL_KINDS = (EntityKind.ATTRIBUTE, EntityKind.METRIC, EntityKind.PARAM, EntityKind.TAG)
+_LOGGED_MODELS = _Schema(
+    "logged model", _MODEL_KINDS, LOGGED_MODEL_ATTRIBUTES, NUMERIC_LOGGED_MODEL_ATTRIBUTES
+)
+# MLflow orders logged models by attributes and metrics only.
+_MODEL_ORDER_KINDS = (EntityKind.ATTRIBUTE, EntityKind.METRIC)
+_LOGGED_MODEL_ORDER = _Schema(
+    "logged model", _MODEL_ORDER_KINDS, LOGGED_MODEL_ATTRIBUTES, NUMERIC_LOGGED_MODEL_ATTRIBUTES
+)
 
 
 class _Parser:
@@ -360,6 +376,62 @@ def parse_experiment_filter(text: str | None) -> list[Comparison]:
 def parse_experiment_order_by(clauses: Sequence[str] | None) -> list[OrderBy]:
     """Parse search_experiments order_by clauses: attributes and ``tags.<key>`` only."""
     return _parse_order_by(clauses, _EXPERIMENTS)
+
+
+def parse_logged_model_filter(text: str | None) -> list[Comparison]:
+    """Parse a search_logged_models filter: attributes (``name = 'model'``, ``status = 'READY'``,
+    ``source_run_id = '…'``, ``creation_timestamp > 0``) and ``metrics.``, ``params.``, ``tags.<key>``."""
+    return _parse_filter(text, _LOGGED_MODELS)
+
+
+def parse_logged_model_order_field(field_name: str) -> OrderBy:
+    """Parse the ``field_name`` of a logged-model ordering (an attribute or ``metrics.<key>``), ascending.
+
+    A trailing ``ASC``/``DESC`` is accepted too, so ``"metrics.acc DESC"`` works as a whole clause.
+    """
+    if not isinstance(field_name, str):
+        raise InvalidArgument(f"order_by field_name must be a string, got {field_name!r}", field="order_by")
+    return _Parser(field_name, _LOGGED_MODEL_ORDER, "order_by").order_clause()
+
+
+def parse_logged_model_order_by(
+    items: Sequence[str | Mapping[str, Any]] | None,
+) -> list[LoggedModelOrderBy]:
+    """Orderings of a logged-model search: MLflow's dicts (``{"field_name": "metrics.acc", "ascending": False,
+    "dataset_name": ..., "dataset_digest": ...}``) or clauses such as ``"creation_timestamp DESC"``."""
+    if items is None:
+        return []
+    if isinstance(items, str | Mapping):
+        raise InvalidArgument("order_by must be a list of orderings", field="order_by")
+    return [_logged_model_order(item) for item in items]
+
+
+def _logged_model_order(item: str | Mapping[str, Any]) -> LoggedModelOrderBy:
+    if isinstance(item, str):
+        parsed = parse_logged_model_order_field(item)
+        return LoggedModelOrderBy(parsed.kind, parsed.key, parsed.ascending)
+    if not isinstance(item, Mapping):
+        raise InvalidArgument(f"order_by entries are dicts or strings, got {item!r}", field="order_by")
+    field_name = item.get("field_name")
+    if not field_name:
+        raise InvalidArgument("Missing value for required parameter 'order_by.field_name'.", field="order_by")
+    parsed = parse_logged_model_order_field(field_name)
+    ascending = item.get("ascending", True)
+    if not isinstance(ascending, bool):
+        message = f"order_by ascending must be true or false, got {ascending!r}"
+        raise InvalidArgument(message, field="order_by")
+    dataset_name, dataset_digest = item.get("dataset_name") or None, item.get("dataset_digest") or None
+    if (dataset_name or dataset_digest) and parsed.kind is not EntityKind.METRIC:
+        raise InvalidArgument(
+            f"dataset_name and dataset_digest apply to metrics only, not to {field_name!r}", field="order_by"
+        )
+    if dataset_digest and not dataset_name:
+        raise InvalidArgument("order_by dataset_digest needs a dataset_name", field="order_by")
+    for name, value in (("dataset_name", dataset_name), ("dataset_digest", dataset_digest)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgument(f"order_by {name} must be a string, got {value!r}", field="order_by")
+    descending = not ascending or not parsed.ascending  # ``ascending: False`` or a clause ending in DESC
+    return LoggedModelOrderBy(parsed.kind, parsed.key, not descending, dataset_name, dataset_digest)
 
 
 def _quote(text: str, quote: str) -> str:

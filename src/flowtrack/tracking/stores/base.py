@@ -22,6 +22,14 @@ from flowtrack.tracking.entities import (
     ViewType,
 )
 from flowtrack.tracking.filters import Comparison, OrderBy
+from flowtrack.tracking.logged_models import (
+    DatasetFilter,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelOrderBy,
+    LoggedModelOutput,
+    LoggedModelStatus,
+)
 
 
 class TrackingStore(abc.ABC):
@@ -142,3 +150,74 @@ class TrackingStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook; most stores have nothing to release
         """Release connections; the store must not be used afterwards."""
+
+    # -- logged models (MLflow 3): each call is one transaction ----------------------------------------------
+    @abc.abstractmethod
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None,
+        source_run_id: str | None,
+        tags: Sequence[RunTag],
+        params: Sequence[Param],
+        model_type: str | None,
+    ) -> LoggedModel:
+        """A new PENDING model ``m-<32 hex>``, its artifacts under the experiment's ``models/<id>/artifacts``.
+
+        A missing name gets a generated one. Raises ExperimentNotFound, ExperimentNotActive, or RunNotFound
+        when ``source_run_id`` names no run.
+        """
+
+    @abc.abstractmethod
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """Raises LoggedModelNotFound (also for a deleted model unless ``allow_deleted``)."""
+
+    @abc.abstractmethod
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
+        """Set the status (READY once the artifacts are uploaded, or FAILED) and return the model."""
+
+    @abc.abstractmethod
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[RunTag]) -> None:
+        """Insert or overwrite; the last value of a key repeated in ``tags`` wins."""
+
+    @abc.abstractmethod
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Raises NotFound when the model has no such tag."""
+
+    @abc.abstractmethod
+    def log_logged_model_params(self, model_id: str, params: Sequence[Param]) -> None:
+        """Logging the same value again is a no-op; a different value raises ParamOverwriteError."""
+
+    @abc.abstractmethod
+    def delete_logged_model(self, model_id: str) -> None:
+        """Soft delete: the model leaves searches and ``get_logged_model`` (unless allow_deleted)."""
+
+    @abc.abstractmethod
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filters: Sequence[Comparison],
+        datasets: Sequence[DatasetFilter],
+        order_by: Sequence[LoggedModelOrderBy],
+        max_results: int,
+        page_token: str | None,
+    ) -> PagedList[LoggedModel]:
+        """Active models of the experiments; default order creation time DESC, then model_id ASC.
+
+        ``datasets`` restricts metric comparisons to points on those datasets (and, without a metric
+        comparison, keeps only models with a metric on one of them).
+        """
+
+    @abc.abstractmethod
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record models as outputs of the run (``Run.outputs``). Raises RunNotFound, RunNotActive or
+        LoggedModelNotFound; logging the same (model, step) twice records it once."""
+
+    @abc.abstractmethod
+    def log_logged_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        """Log metric points to the run and link them to the models they measure (``LoggedModel.metrics``),
+        as MLflow's ``log-batch`` does with points that carry a ``model_id``.
+
+        Points the run has already (the very same point) are kept once. Raises RunNotFound, RunNotActive or
+        LoggedModelNotFound, writing nothing.
+        """

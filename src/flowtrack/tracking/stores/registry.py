@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from flowtrack.exceptions import UnsupportedUriError
+from flowtrack.exceptions import StoreUnavailable, UnsupportedUriError
 from flowtrack.tracking.stores.base import TrackingStore
 
 SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgresql+psycopg", "postgres", "mysql", "mysql+pymysql"})
@@ -43,6 +43,26 @@ def get_tracking_store(uri: str, artifact_root: str) -> TrackingStore:
             store = _create_store(uri, artifact_root)
             _stores[key] = store
     return store
+
+
+def check_database_exists(uri: str) -> None:
+    """For callers that only read: StoreUnavailable when ``uri`` is an SQLite file that does not exist.
+
+    Opening a store creates a missing SQLite database (and its folder), which is what writers want; a reader
+    given a mistyped path would instead create an empty database and report that it holds nothing.
+    """
+    if uri_scheme(uri) != "sqlite":
+        return
+    from flowtrack.db.engine import normalize_url, sqlite_path
+
+    path = sqlite_path(normalize_url(uri))
+    if path.is_dir():
+        raise StoreUnavailable(f"the tracking database {path} is a folder, not an SQLite file ({uri!r})")
+    if not path.is_file():
+        raise StoreUnavailable(
+            f"the tracking database {path} does not exist (tracking URI {uri!r}): nothing was logged there. "
+            "Check the URI for a typo; logging a run or creating an experiment there creates it."
+        )
 
 
 def _create_store(uri: str, artifact_root: str) -> TrackingStore:

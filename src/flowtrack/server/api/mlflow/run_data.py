@@ -7,16 +7,26 @@ from starlette.responses import Response
 
 from flowtrack.server.api.mlflow import schemas, serialize
 from flowtrack.server.api.mlflow.schemas import Int64, Text
-from flowtrack.server.dependencies import Tracking
+from flowtrack.server.dependencies import LoggedModels, Tracking
 from flowtrack.server.responses import OrjsonResponse, empty
 from flowtrack.tracking.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+from flowtrack.tracking.logged_models import LoggedModelMetric
 
 router = APIRouter(tags=["run data"])
 
 
 @router.post("/runs/log-metric")
-def log_metric(body: schemas.LogMetric, service: Tracking) -> Response:
-    service.log_metric(body.run_id or body.run_uuid, body.key, body.value, body.timestamp, body.step)
+def log_metric(body: schemas.LogMetric, service: Tracking, models: LoggedModels) -> Response:
+    run_id = body.run_id or body.run_uuid
+    if body.model_id:  # MLflow 3: the point also measures a logged model
+        models.check_models([body.model_id])
+    service.log_metric(run_id, body.key, body.value, body.timestamp, body.step)
+    if body.model_id:
+        point = LoggedModelMetric(
+            body.key, body.value, body.timestamp, body.step, run_id or "", body.model_id,
+            body.dataset_name, body.dataset_digest,
+        )  # fmt: skip
+        models.link_metrics(run_id, [point])
     return empty()
 
 
@@ -39,14 +49,33 @@ def delete_tag(body: schemas.DeleteTag, service: Tracking) -> Response:
 
 
 @router.post("/runs/log-batch")
-def log_batch(body: schemas.LogBatch, service: Tracking) -> Response:
+def log_batch(body: schemas.LogBatch, service: Tracking, models: LoggedModels) -> Response:
+    run_id = body.run_id or body.run_uuid
+    linked = [m for m in body.metrics if m.get("model_id")]  # MLflow 3: points that measure a logged model
+    if linked:
+        models.check_models([m["model_id"] for m in linked])
     service.log_batch(
-        body.run_id or body.run_uuid,
+        run_id,
         [Metric(m["key"], m["value"], m["timestamp"], m.get("step", 0)) for m in body.metrics],
         [Param(p["key"], p["value"]) for p in body.params],
         [RunTag(t["key"], t["value"]) for t in body.tags],
     )
+    if linked:
+        models.link_metrics(run_id, [_model_metric(run_id or "", m) for m in linked])
     return empty()
+
+
+def _model_metric(run_id: str, item: schemas.MetricIn) -> LoggedModelMetric:
+    return LoggedModelMetric(
+        item["key"],
+        item["value"],
+        item["timestamp"],
+        item.get("step", 0),
+        run_id,
+        item["model_id"],
+        item.get("dataset_name"),
+        item.get("dataset_digest"),
+    )
 
 
 def _dataset_input(item: schemas.DatasetInputIn) -> DatasetInput:

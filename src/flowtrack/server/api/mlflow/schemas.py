@@ -44,6 +44,10 @@ class MetricIn(TypedDict):
     value: float
     timestamp: Int64
     step: NotRequired[Int64]
+    # MLflow 3: the logged model (and dataset) the point measures
+    model_id: NotRequired[Text]
+    dataset_name: NotRequired[Text]
+    dataset_digest: NotRequired[Text]
 
 
 class RunMessage(Message):
@@ -108,6 +112,9 @@ class LogMetric(RunMessage):
     value: float
     timestamp: Int64
     step: Int64 = 0
+    model_id: Text | None = None
+    dataset_name: Text | None = None
+    dataset_digest: Text | None = None
 
 
 class LogParam(RunMessage):
@@ -155,3 +162,56 @@ class SearchRuns(Message):
     max_results: Int64 = 1000
     order_by: list[Text] = Field(default_factory=list)
     page_token: Text | None = None
+
+
+# -- logged models (MLflow 3) --------------------------------------------------------------------------------
+class CreateLoggedModel(Message):
+    experiment_id: Text | None = None
+    name: Text | None = None
+    model_type: Text | None = None
+    source_run_id: Text | None = None
+    params: list[KeyValue] = Field(default_factory=list)
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class FinalizeLoggedModel(Message):
+    model_id: Text | None = None
+    status: EnumValue | None = None
+
+
+class SetLoggedModelTags(Message):
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class LogLoggedModelParams(Message):
+    params: list[KeyValue] = Field(default_factory=list)
+
+
+class DatasetFilterIn(Message):
+    dataset_name: Text | None = None
+    dataset_digest: Text | None = None
+
+
+class LoggedModelOrderByIn(Message):
+    field_name: Text | None = None
+    ascending: bool = True
+    dataset_name: Text | None = None
+    dataset_digest: Text | None = None
+
+
+class SearchLoggedModels(Message):
+    experiment_ids: list[Text] = Field(default_factory=list)
+    filter: Text | None = None
+    datasets: list[DatasetFilterIn] = Field(default_factory=list)
+    max_results: Int64 | None = None
+    order_by: list[LoggedModelOrderByIn] = Field(default_factory=list)
+    page_token: Text | None = None
+
+
+class ModelOutputIn(Message):
+    model_id: Text
+    step: Int64 = 0
+
+
+class LogOutputs(RunMessage):
+    models: list[ModelOutputIn] = Field(default_factory=list)

@@ -20,7 +20,9 @@ from flowtrack.tracking.entities import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
 )
+from flowtrack.tracking.logged_models import LoggedModel, LoggedModelMetric
 
 Json = dict[str, Any]
 DEFAULT_WORKSPACE = "default"
@@ -79,9 +81,9 @@ def run_info(info: RunInfo) -> Json:
 
 
 def run_data(data: RunData) -> Json:
-    """Latest metric values, params and tags (the store keeps only the latest value of each metric here)."""
+    """Each metric's latest point (key, value, timestamp and step, as MLflow sends them), params, tags."""
     result: Json = {}
-    _put_list(result, "metrics", [{"key": key, "value": number(v)} for key, v in data.metrics.items()])
+    _put_list(result, "metrics", [metric(point) for point in data.latest_metrics.values()])
     _put_list(result, "params", key_values(data.params))
     return _put_list(result, "tags", key_values(data.tags))
 
@@ -109,15 +111,21 @@ def run_inputs(inputs: RunInputs) -> Json:
 
 
 def run(entity: Run, *, outputs: bool = True) -> Json:
-    """A full run; ``outputs`` adds MLflow 3's (empty: flowtrack has no logged models yet) outputs field."""
+    """A full run; ``outputs`` adds MLflow 3's outputs field (the logged models the run produced)."""
     result: Json = {
         "info": run_info(entity.info),
         "data": run_data(entity.data),
         "inputs": run_inputs(entity.inputs),
     }
     if outputs:
-        result["outputs"] = {}
+        result["outputs"] = run_outputs(entity.outputs)
     return result
+
+
+def run_outputs(outputs: RunOutputs) -> Json:
+    """``{"model_outputs": [{"model_id": ..., "step": ...}]}``, or ``{}`` when the run logged no model."""
+    items = [{"model_id": item.model_id, "step": item.step} for item in outputs.model_outputs]
+    return _put_list({}, "model_outputs", items)
 
 
 def metric(entity: Metric) -> Json:
@@ -146,3 +154,47 @@ def page(name: str, items: list[Json], token: str | None) -> Json:
     if token:
         result["next_page_token"] = token
     return result
+
+
+# -- logged models (MLflow 3) --------------------------------------------------------------------------------
+def logged_model_metric(point: LoggedModelMetric) -> Json:
+    result: Json = {
+        "key": point.key,
+        "value": number(point.value),
+        "timestamp": point.timestamp,
+        "step": point.step,
+    }
+    if point.dataset_name is not None:
+        result["dataset_name"] = point.dataset_name
+    if point.dataset_digest is not None:
+        result["dataset_digest"] = point.dataset_digest
+    result["model_id"] = point.model_id
+    result["run_id"] = point.run_id
+    return result
+
+
+def logged_model(entity: LoggedModel) -> Json:
+    """``{"info": {...}, "data": {"params": [...], "metrics": [...]}}`` as MLflow's server writes it.
+
+    ``model_type`` is always there (``""`` when unset), as MLflow's server sends it; tags and params are
+    sorted by key.
+    """
+    info: Json = {
+        "model_id": entity.model_id,
+        "experiment_id": entity.experiment_id,
+        "name": entity.name,
+        "creation_timestamp_ms": entity.creation_timestamp_ms,
+        "last_updated_timestamp_ms": entity.last_updated_timestamp_ms,
+        "artifact_uri": entity.artifact_location,
+        "status": entity.status.value,
+        "model_type": entity.model_type or "",
+    }
+    if entity.source_run_id:
+        info["source_run_id"] = entity.source_run_id
+    if entity.status_message:
+        info["status_message"] = entity.status_message
+    _put_list(info, "tags", key_values(dict(sorted(entity.tags.items()))))
+    data: Json = {}
+    _put_list(data, "params", key_values(dict(sorted(entity.params.items()))))
+    _put_list(data, "metrics", [logged_model_metric(point) for point in entity.metrics])
+    return {"info": info, "data": data}

@@ -21,6 +21,7 @@ from flowtrack.exceptions import (
     FlowtrackError,
     InvalidArgument,
     InvalidStateError,
+    LoggedModelNotFound,
     NotFound,
     ParamOverwriteError,
     RunNotActive,
@@ -48,6 +49,7 @@ class Subject(enum.Enum):
     RUN = "run"
     RUN_TAG = "run tag"
     SEARCH = "search"
+    LOGGED_MODEL = "logged model"
 
 
 def error_for(subject: Subject, response: httpx.Response, where: str) -> FlowtrackError:
@@ -103,6 +105,8 @@ def _not_found(subject: Subject, message: str) -> NotFound:
         return RunNotFound(message)
     if subject in (Subject.EXPERIMENT, Subject.EXPERIMENT_TAG):
         return ExperimentNotFound(message)
+    if subject is Subject.LOGGED_MODEL and "tag" not in message.lower():
+        return LoggedModelNotFound(message)
     return NotFound(message)
 
 

@@ -39,6 +39,7 @@ from flowtrack.tracking.filters import Comparison, EntityKind, OrderBy
 from flowtrack.tracking.stores.base import TrackingStore
 from flowtrack.tracking.stores.rest import wire
 from flowtrack.tracking.stores.rest.errors import Subject, error_for
+from flowtrack.tracking.stores.rest.logged_models import RestLoggedModels
 
 __all__ = ["HISTORY_PAGE_SIZE", "RestTrackingStore"]
 
@@ -89,7 +90,7 @@ def _server_hint(url: str) -> str:
     )
 
 
-class RestTrackingStore(TrackingStore):
+class RestTrackingStore(RestLoggedModels, TrackingStore):
     """The store behind ``http(s)://[user:password@]host[:port][/prefix]``; one keep-alive connection pool."""
 
     def __init__(self, uri: str, artifact_root: str | None = None) -> None:

@@ -18,12 +18,14 @@ from flowtrack.tracking.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelOutput,
     Metric,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
 )
@@ -154,11 +156,12 @@ def run_info_from_json(data: JsonObject, tags: dict[str, str] | None = None) -> 
 def run_from_json(data: JsonObject) -> Run:
     payload = data.get("data") or {}
     tags = _pairs(payload.get("tags"))
-    metrics = {item["key"]: _float(item["value"]) for item in payload.get("metrics") or ()}
+    latest = {str(item["key"]): _metric(item) for item in payload.get("metrics") or ()}
     return Run(
         info=run_info_from_json(data["info"], tags),
-        data=RunData(metrics=metrics, params=_pairs(payload.get("params")), tags=tags),
+        data=RunData(latest_metrics=latest, params=_pairs(payload.get("params")), tags=tags),
         inputs=_inputs_from_json(data.get("inputs") or {}),
+        outputs=outputs_from_json(data.get("outputs") or {}),
     )
 
 
@@ -199,3 +202,11 @@ def _inputs_from_json(data: JsonObject) -> RunInputs:
             )
         )
     return RunInputs(tuple(found))
+
+
+# -- outputs (MLflow 3 logged models) ------------------------------------------------------------------------
+def outputs_from_json(data: JsonObject) -> RunOutputs:
+    found = data.get("model_outputs") or ()
+    return RunOutputs(
+        tuple(LoggedModelOutput(str(item["model_id"]), int(item.get("step", 0))) for item in found)
+    )

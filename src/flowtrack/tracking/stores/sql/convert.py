@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from flowtrack.exceptions import InvalidArgument
+from flowtrack.exceptions import ExperimentNotFound, InvalidArgument
 from flowtrack.tracking.entities import (
     Dataset,
     DatasetInput,
@@ -73,6 +73,36 @@ def metric_order_key(row: Row) -> tuple[int, int, int, float]:
 
 
 # -- experiments ---------------------------------------------------------------------------------------------
+MAX_EXPERIMENT_KEY = 2**31 - 1  # experiments.experiment_id is a 32-bit integer column
+
+
+def experiment_key(experiment_id: str) -> int:
+    """The experiments row key of an id; ExperimentNotFound for an id no row can have (not an integer, or
+    outside the 32-bit column: the databases would fail on it instead of finding nothing)."""
+    key = _integer(experiment_id)
+    if key is None or not 0 <= key <= MAX_EXPERIMENT_KEY:
+        raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+    return key
+
+
+def search_experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
+    """The row keys of the experiments a search names: InvalidArgument for an id that is not an integer;
+    integers no experiment can have are left out (they match nothing)."""
+    keys = [_integer(experiment_id) for experiment_id in experiment_ids]
+    if any(key is None for key in keys):
+        raise InvalidArgument(
+            f"experiment ids are integers, got {list(experiment_ids)!r}", field="experiment_ids"
+        )
+    return [key for key in keys if key is not None and 0 <= key <= MAX_EXPERIMENT_KEY]
+
+
+def _integer(experiment_id: str) -> int | None:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        return None
+
+
 def row_to_experiment(row: Row, tags: Mapping[str, str]) -> Experiment:
     return Experiment(
         experiment_id=str(row["experiment_id"]),
@@ -108,10 +138,11 @@ def row_to_run_info(row: Row) -> RunInfo:
     )
 
 
-def group_latest_metrics(rows: Iterable[Row]) -> dict[str, dict[str, float]]:
-    grouped: dict[str, dict[str, float]] = defaultdict(dict)
+def group_latest_metrics(rows: Iterable[Row]) -> dict[str, dict[str, Metric]]:
+    """``{run_uuid: {key: latest point}}`` from rows of the latest_metrics table."""
+    grouped: dict[str, dict[str, Metric]] = defaultdict(dict)
     for row in rows:
-        grouped[row["run_uuid"]][row["key"]] = decode_value(row["kind"], row["value"])
+        grouped[row["run_uuid"]][row["key"]] = row_to_metric(row)
     return grouped
 
 
@@ -141,7 +172,7 @@ def group_inputs(rows: Iterable[Row]) -> dict[str, RunInputs]:
 
 def assemble_runs(
     run_rows: Sequence[Row],
-    metrics: Mapping[str, dict[str, float]],
+    metrics: Mapping[str, dict[str, Metric]],
     params: Mapping[str, dict[str, str]],
     tags: Mapping[str, dict[str, str]],
     inputs: Mapping[str, RunInputs],
@@ -150,7 +181,7 @@ def assemble_runs(
     for row in run_rows:
         run_id = row["run_uuid"]
         data = RunData(
-            metrics=dict(metrics.get(run_id, {})),
+            latest_metrics=dict(metrics.get(run_id, {})),
             params=dict(params.get(run_id, {})),
             tags=dict(tags.get(run_id, {})),
         )

@@ -41,7 +41,12 @@ def _ids_param() -> sa.BindParameter[Any]:
 
 # Built once: executing a cached statement skips SQLAlchemy's statement construction entirely.
 _LATEST = sa.select(
-    latest_metrics.c.run_uuid, latest_metrics.c.key, latest_metrics.c.kind, latest_metrics.c.value
+    latest_metrics.c.run_uuid,
+    latest_metrics.c.key,
+    latest_metrics.c.step,
+    latest_metrics.c.timestamp,
+    latest_metrics.c.kind,
+    latest_metrics.c.value,
 ).where(latest_metrics.c.run_uuid.in_(_ids_param()))
 _PARAMS_AND_TAGS = sa.union_all(
     sa.select(

@@ -433,3 +433,14 @@ def experiment_attribute(key: str, field: str = "filter") -> str:
         valid = ", ".join(sorted(EXPERIMENT_ATTRIBUTES))
         raise _invalid(f"unknown experiment attribute {key!r}; valid: {valid}", field=field)
     return name
+
+
+# -- other searches (logged models) --------------------------------------------------------------------------
+def prepare_comparison(
+    comparison: Comparison, name: str, index: int, dialect: str, *, numeric: bool, metric: bool = False
+) -> tuple[Shape, Params]:
+    """Check one comparison and bind its operand as ``f<index>v`` (and ``f<index>k`` for a metric), exactly
+    as the run search does, for :func:`value_condition` / :func:`metric_condition` to compare against."""
+    if numeric or metric:
+        return _numeric(comparison, name, index, metric=metric)
+    return _string(comparison, name, index, dialect)

@@ -202,6 +202,11 @@ class SqliteFastPath:
         with self._transaction("BEGIN") as conn:
             return sqlite_reads.metric_history(conn, run_id, key, after, limit)
 
+    def read(self, sql: str, values: Sequence[Any]) -> list[Any]:
+        """The rows of one read-only statement (``?`` placeholders), in a transaction of its own."""
+        with self._transaction("BEGIN") as conn:
+            return conn.execute(sql, values).fetchall()
+
     def close(self) -> None:
         with self._lock:
             holders = list(self._all)

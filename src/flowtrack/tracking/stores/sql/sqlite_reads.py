@@ -7,8 +7,8 @@ page, a small integer, instead of its 32-character id:
 * params and tags come back as one JSON document built by SQLite: ``[[position, {params}, {tags}], ...]``;
   one ``json.loads`` turns it into dicts several times faster than Python could group rows. Both are strings,
   so JSON carries them exactly.
-* latest metrics come back as rows, ``(position, key, kind, value)``: SQLite writes floats into JSON with 15
-  significant digits, which would round values.
+* latest metrics come back as rows, ``(position, key, kind, value, timestamp, step)``: SQLite writes floats
+  into JSON with 15 significant digits, which would round values.
 
 The search query itself is built and cached by :mod:`.queries`; its compiled form is cached here, and each
 call only expands the list parameters (``IN``) before handing SQL and values to the driver.
@@ -76,9 +76,14 @@ PARAMS_AND_TAGS = compile_positional(
     ["ids"],
 )
 LATEST = compile_positional(
-    sa.select(_position, latest_metrics.c.key, latest_metrics.c.kind, latest_metrics.c.value).select_from(
-        _page.join(latest_metrics, latest_metrics.c.run_uuid == _page_run)
-    ),
+    sa.select(
+        _position,
+        latest_metrics.c.key,
+        latest_metrics.c.kind,
+        latest_metrics.c.value,
+        latest_metrics.c.timestamp,
+        latest_metrics.c.step,
+    ).select_from(_page.join(latest_metrics, latest_metrics.c.run_uuid == _page_run)),
     ["ids"],
 )
 INPUT_COLUMNS = ("dataset_uuid", "name", "digest", "source_type", "source", "schema", "profile")
@@ -172,9 +177,10 @@ def load_runs(conn: sqlite3.Connection, run_rows: Sequence[Row]) -> list[Run]:
         return []
     page = (json.dumps([row[_ID] for row in run_rows]),)
     count = len(run_rows)
-    metrics: list[dict[str, float]] = [{} for _ in range(count)]
-    for position, key, kind, value in conn.execute(LATEST, page):
-        metrics[position][key] = value if kind == KIND_FINITE else decode_value(kind, value)
+    metrics: list[dict[str, Metric]] = [{} for _ in range(count)]
+    for position, key, kind, value, timestamp, step in conn.execute(LATEST, page):
+        number = value if kind == KIND_FINITE else decode_value(kind, value)
+        metrics[position][key] = Metric(key, number, timestamp, step)
     params_of: list[dict[str, str]] = [{} for _ in range(count)]
     tags_of: list[dict[str, str]] = [{} for _ in range(count)]
     for position, run_params, run_tags in json.loads(conn.execute(PARAMS_AND_TAGS, page).fetchone()[0]):
@@ -184,7 +190,7 @@ def load_runs(conn: sqlite3.Connection, run_rows: Sequence[Row]) -> list[Run]:
     return [
         Run(
             info=run_info(row),
-            data=RunData(metrics=metrics[index], params=params_of[index], tags=tags_of[index]),
+            data=RunData(latest_metrics=metrics[index], params=params_of[index], tags=tags_of[index]),
             inputs=found.get(row[_ID], _NO_INPUTS),
         )
         for index, row in enumerate(run_rows)

@@ -50,7 +50,11 @@ from flowtrack.tracking.stores.sql.convert import (
     encode_token,
     offset_from_token,
     row_to_run_info,
+    search_experiment_keys,
 )
+from flowtrack.tracking.stores.sql.convert import experiment_key as _experiment_key
+from flowtrack.tracking.stores.sql.errors import guard_errors
+from flowtrack.tracking.stores.sql.logged_models import SqlLoggedModels
 from flowtrack.tracking.stores.sql.sqlite_fast import SqliteFastPath
 from flowtrack.tracking.stores.sql.tables import experiment_tags, experiments, runs
 from flowtrack.tracking.stores.sql.tables import params as param_table
@@ -78,14 +82,8 @@ def check_max_results(max_results: int | None, *, optional: bool = False) -> Non
         )
 
 
-def _experiment_key(experiment_id: str) -> int:
-    try:
-        return int(experiment_id)
-    except (TypeError, ValueError) as exc:
-        raise ExperimentNotFound(f"no experiment with id {experiment_id!r}") from exc
-
-
-class SqlTrackingStore(TrackingStore):
+@guard_errors
+class SqlTrackingStore(SqlLoggedModels, TrackingStore):
     """Tracking store on a SQL database given by a SQLAlchemy-style URI."""
 
     def __init__(self, uri: str, artifact_root: str) -> None:
@@ -348,7 +346,7 @@ class SqlTrackingStore(TrackingStore):
             run = found[0] if found else None
         if run is None:
             raise RunNotFound(f"no run with id {run_id!r}")
-        return run
+        return self._with_outputs([run])[0]
 
     def _check_run(self, conn: Connection, run_id: str, *, active: bool = True) -> None:
         """Raise RunNotFound, or RunNotActive when ``active`` and the run is deleted; locks the run row."""
@@ -492,12 +490,7 @@ class SqlTrackingStore(TrackingStore):
     ) -> PagedList[Run]:
         check_max_results(max_results)
         offset = offset_from_token(page_token)
-        try:
-            keys = [int(experiment_id) for experiment_id in experiment_ids]
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(
-                f"experiment ids are integers, got {list(experiment_ids)!r}", field="experiment_ids"
-            ) from exc
+        keys = search_experiment_keys(experiment_ids)
         if not keys:
             return PagedList([], None)
         stages = [stage.value for stage in ViewType.parse(view_type).stages()]
@@ -518,7 +511,7 @@ class SqlTrackingStore(TrackingStore):
                 found = loaders.load_runs(conn, rows[:max_results])
             more = len(rows) > max_results
         token = encode_token({"offset": offset + max_results}) if more else None
-        return PagedList(found, token)
+        return PagedList(self._with_outputs(found), token)
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

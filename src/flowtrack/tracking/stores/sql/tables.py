@@ -1,7 +1,7 @@
 """Tracking tables as SQLAlchemy Core ``Table`` objects.
 
-The migration ``flowtrack/db/migrations/versions/0001_tracking.py`` creates the same schema without importing
-this module; a test checks that the two agree on every database.
+The migrations in ``flowtrack/db/migrations/versions/`` (0001 tracking, 0002 logged models) create the same
+schema without importing this module; a test checks that the two agree on every database.
 
 Design notes:
 
@@ -221,5 +221,93 @@ input_tags = sa.Table(
         name="fk_input_tags_input",
         ondelete="CASCADE",
     ),
+    sqlite_with_rowid=False,
+)
+
+# -- logged models (MLflow 3; created by migration 0002) -----------------------------------------------------
+MODEL_ID_LENGTH = 36
+
+
+def _model_fk(table: str) -> sa.Column[str]:
+    return sa.Column(
+        "model_id",
+        BinaryString(MODEL_ID_LENGTH),
+        sa.ForeignKey("logged_models.model_id", name=f"fk_{table}_model", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+logged_models = sa.Table(
+    "logged_models",
+    metadata,
+    sa.Column("model_id", BinaryString(MODEL_ID_LENGTH), nullable=False),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", name="fk_logged_models_experiment", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", BinaryString(KEY_LENGTH), nullable=False),
+    sa.Column("artifact_location", BinaryString(1000), nullable=False),
+    sa.Column("creation_timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Column("status", BinaryString(32), nullable=False),
+    sa.Column("lifecycle_stage", BinaryString(32), nullable=False),
+    sa.Column("model_type", BinaryString(500), nullable=True),
+    sa.Column("source_run_id", BinaryString(32), nullable=True),
+    sa.Column("status_message", BinaryString(1000), nullable=True),
+    sa.PrimaryKeyConstraint("model_id", name="pk_logged_models"),
+    sa.Index("ix_logged_models_experiment_created", "experiment_id", "creation_timestamp_ms"),
+    sa.Index("ix_logged_models_source_run", "source_run_id"),
+)
+
+logged_model_tags = sa.Table(
+    "logged_model_tags",
+    metadata,
+    _model_fk("logged_model_tags"),
+    _key(),
+    sa.Column("value", BinaryString(TAG_VALUE_LENGTH), nullable=False),
+    sa.PrimaryKeyConstraint("model_id", "key", name="pk_logged_model_tags"),
+    sqlite_with_rowid=False,
+)
+
+logged_model_params = sa.Table(
+    "logged_model_params",
+    metadata,
+    _model_fk("logged_model_params"),
+    _key(),
+    sa.Column("value", BinaryString(PARAM_VALUE_LENGTH), nullable=False),
+    sa.PrimaryKeyConstraint("model_id", "key", name="pk_logged_model_params"),
+    sqlite_with_rowid=False,
+)
+
+# Metric points of a run linked to the model they measure (log-batch metrics that carry a model_id). The
+# points are in ``metrics`` too; this adds the model and the dataset they were measured on.
+logged_model_metrics = sa.Table(
+    "logged_model_metrics",
+    metadata,
+    _model_fk("logged_model_metrics"),
+    _key(),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    _run_fk("logged_model_metrics"),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("dataset_name", BinaryString(500), nullable=True),
+    sa.Column("dataset_digest", BinaryString(64), nullable=True),
+    sa.PrimaryKeyConstraint(
+        "model_id", "key", "step", "timestamp", "run_uuid", name="pk_logged_model_metrics"
+    ),
+    sqlite_with_rowid=False,
+)
+
+# Models a run produced (``Run.outputs``), at the step they were logged.
+run_outputs = sa.Table(
+    "run_outputs",
+    metadata,
+    _run_fk("run_outputs"),
+    _model_fk("run_outputs"),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("run_uuid", "model_id", "step", name="pk_run_outputs"),
     sqlite_with_rowid=False,
 )
