@@ -38,12 +38,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from interpreters import (  # bench/ is not a package; this file runs as a script
+    MLFLOW_HOWTO,
+    check_interpreter,
+    default_mlflow_python,
+    resolve_mlflow_python,
+)
+
 BENCH_DIR = Path(__file__).resolve().parent
 CLIENT_SCRIPT = BENCH_DIR / "server_workloads.py"
-DEFAULT_MLFLOW_PYTHON = Path.home() / ".cache" / "flowtrack-anchors" / "mlflow-venv" / "bin" / "python"
-MLFLOW_HOWTO = (
-    "../shared/tools/anchor-venvs.sh mlflow  (prints the interpreter path; then pass --mlflow-python)"
-)
 ALL_WORKLOADS = ("cold", "memory", "T1", "T2", "T3", "ingest")
 JOB_TIMEOUT_S = 3_600
 HEALTH_TIMEOUT_S = 300.0
@@ -1017,27 +1020,6 @@ def notes(plan: Plan) -> list[str]:
 
 
 # -- main ----------------------------------------------------------------------------------------------------
-def resolve_mlflow_python(given: str | None) -> str | None:
-    candidate = given or os.environ.get("FLOWTRACK_MLFLOW_PYTHON")
-    if candidate:
-        if not Path(candidate).exists():
-            raise SystemExit(f"MLflow interpreter {candidate} does not exist; create it with {MLFLOW_HOWTO}")
-        return candidate
-    return str(DEFAULT_MLFLOW_PYTHON) if DEFAULT_MLFLOW_PYTHON.exists() else None
-
-
-def check_interpreter(python: str, module: str) -> str:
-    done = subprocess.run(
-        [python, "-c", f"import importlib.metadata as m; print(m.version({module!r}))"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{python} has no {module}:\n{done.stderr.strip()[-2000:]}")
-    return done.stdout.strip()
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1045,7 +1027,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add = parser.add_argument
     add(
         "--mlflow-python",
-        help=f"MLflow's interpreter (default: $FLOWTRACK_MLFLOW_PYTHON, else {DEFAULT_MLFLOW_PYTHON})",
+        help=f"MLflow's interpreter (default: $FLOWTRACK_MLFLOW_PYTHON, else {default_mlflow_python()})",
     )
     add("--no-mlflow", action="store_true", help="run flowtrack's server only")
     add("--no-mlflow-workers-1", action="store_true", help="skip the extra `mlflow server --workers 1`")

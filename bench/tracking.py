@@ -25,12 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from interpreters import (  # bench/ is not a package; this file runs as a script
+    MLFLOW_HOWTO,
+    check_interpreter,
+    default_mlflow_python,
+    resolve_mlflow_python,
+)
+
 BENCH_DIR = Path(__file__).resolve().parent
 WORKLOADS_SCRIPT = BENCH_DIR / "workloads.py"
-DEFAULT_MLFLOW_PYTHON = Path.home() / ".cache" / "flowtrack-anchors" / "mlflow-venv" / "bin" / "python"
-MLFLOW_HOWTO = (
-    "../shared/tools/anchor-venvs.sh mlflow  (prints the interpreter path; then pass --mlflow-python)"
-)
 ALL_WORKLOADS = ("import", "T1", "T2", "T3")
 JOB_TIMEOUT_S = 3_600
 T1_PER_CALL = "log_metric_us_per_call_incl_end_run"
@@ -519,29 +522,6 @@ def print_plain(rows: list[Row], title: str) -> None:
 
 
 # -- main ----------------------------------------------------------------------------------------------------
-def resolve_mlflow_python(given: str | None, disabled: bool) -> str | None:
-    if disabled:
-        return None
-    candidate = given or os.environ.get("FLOWTRACK_MLFLOW_PYTHON")
-    if candidate:
-        if not Path(candidate).exists():
-            raise SystemExit(f"MLflow interpreter {candidate} does not exist; create it with {MLFLOW_HOWTO}")
-        return candidate
-    return str(DEFAULT_MLFLOW_PYTHON) if DEFAULT_MLFLOW_PYTHON.exists() else None
-
-
-def check_interpreter(python: str, module: str) -> str:
-    done = subprocess.run(
-        [python, "-c", f"import {module}, importlib.metadata as m; print(m.version({module!r}))"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{python} cannot import {module}:\n{done.stderr.strip()[-2000:]}")
-    return done.stdout.strip()
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -549,7 +529,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--mlflow-python",
         help="MLflow's interpreter (default: $FLOWTRACK_MLFLOW_PYTHON, "
-        f"else {DEFAULT_MLFLOW_PYTHON} if it exists)",
+        f"else {default_mlflow_python()} if it exists)",
     )
     parser.add_argument("--no-mlflow", action="store_true", help="run flowtrack only")
     parser.add_argument(

@@ -36,6 +36,8 @@ def _load_driver() -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    if str(BENCH) not in sys.path:  # as when the script runs: its folder is importable
+        sys.path.insert(0, str(BENCH))
     sys.modules[spec.name] = module  # dataclasses look their module up while the class body runs
     spec.loader.exec_module(module)
     return module
