@@ -58,6 +58,9 @@ def get_tracking_uri() -> str:
 
 def client() -> TrackingClient:
     global _client
+    existing = _client
+    if existing is not None:  # every log call comes here; take the lock only to create the client
+        return existing
     with _state_lock:
         if _client is None:
             _client = TrackingClient(get_tracking_uri())

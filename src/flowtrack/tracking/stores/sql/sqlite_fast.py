@@ -128,10 +128,24 @@ class SqliteFastPath:
             raise
 
     def _write(self, sql: str, values: Mapping[str, Any], follow_up: str | None = None) -> bool:
-        with self._transaction("BEGIN IMMEDIATE") as conn:
+        # The same steps as _transaction, spelled out: this is the per-call hot path of log_metric, log_param
+        # and set_tag, and the generator-based context manager costs more than the statements' Python side.
+        try:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        try:
             written = conn.execute(sql, values).rowcount > 0
             if written and follow_up is not None:
                 conn.execute(follow_up, values)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise self._unavailable(exc) from exc
+            raise
         return written
 
     def _unavailable(self, exc: sqlite3.OperationalError) -> StoreUnavailable:
