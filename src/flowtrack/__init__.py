@@ -52,8 +52,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
             "ActiveRun",
         )
     },
-    "Client": (_CLIENT, "TrackingClient"),
-    "MlflowClient": (_CLIENT, "TrackingClient"),
+    "Client": ("flowtrack.client", "Client"),
+    "MlflowClient": ("flowtrack.client", "Client"),
     "TrackingClient": (_CLIENT, "TrackingClient"),
     "entities": ("flowtrack.entities", None),
     "data": ("flowtrack.data", None),
@@ -121,8 +121,8 @@ if TYPE_CHECKING:
     from flowtrack import data as data
     from flowtrack import entities as entities
     from flowtrack import exceptions as exceptions
-    from flowtrack.tracking.client import TrackingClient as Client
-    from flowtrack.tracking.client import TrackingClient as MlflowClient
+    from flowtrack.client import Client as Client
+    from flowtrack.client import Client as MlflowClient
     from flowtrack.tracking.client import TrackingClient as TrackingClient
     from flowtrack.tracking.fluent import (
         ActiveRun as ActiveRun,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import flowtrack
+from flowtrack.client import Client
 from flowtrack.tracking import fluent
 from flowtrack.tracking.client import TrackingClient
 
@@ -17,7 +18,8 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_mlflow_spellings_share_objects() -> None:
-    assert flowtrack.MlflowClient is flowtrack.Client is TrackingClient
+    assert flowtrack.MlflowClient is flowtrack.Client is Client
+    assert issubclass(Client, TrackingClient)
     assert flowtrack.start_run is fluent.start_run
     assert flowtrack.entities.Metric is flowtrack.entities.__dict__["Metric"]
 

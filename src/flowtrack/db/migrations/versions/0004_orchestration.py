@@ -1,0 +1,24 @@
+"""Flows, flow runs, task runs, states, logs and the task graph.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26
+
+Written by hand; it must not import flowtrack's table modules (see ``0001_tracking.py`` for the string and
+metric-value conventions).
+"""
+
+from __future__ import annotations
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | tuple[str, ...] | None = None
+depends_on: str | tuple[str, ...] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Models on disk: the MLmodel metadata, signatures, flavors, model URIs and the scoring server."""

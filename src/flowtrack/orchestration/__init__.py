@@ -1,0 +1,1 @@
+"""Workflow orchestration: ``@flow`` and ``@task``, states, futures, task runners, caching and their store."""
