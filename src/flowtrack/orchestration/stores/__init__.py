@@ -1,0 +1,1 @@
+"""Orchestration stores: ``sql`` (embedded and inside the server) and ``rest`` (a client of the server)."""
