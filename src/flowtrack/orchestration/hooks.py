@@ -1,0 +1,129 @@
+"""The extension point a higher layer uses to run code around flow runs and inside task workers.
+
+Orchestration must not know about tracking: :mod:`flowtrack.lineage` (above both) links a flow run to a
+tracked run through these hooks. Subclass :class:`OrchestrationHooks`, override what you need, and call
+:func:`register_hooks` once, at import time of your module::
+
+    class TrackingLink(OrchestrationHooks):
+        def flow_run_started(self, info: FlowRunInfo) -> str | None:
+            ...  # start a tracked run (nested under info.parent_tracking_run_id for a subflow)
+            return tracked_run_id  # recorded as the flow run's ``tracking_run_id``
+
+        def flow_run_finished(self, info: FlowRunInfo, state: State) -> None:
+            ...  # end the tracked run with the flow's final state
+
+        def capture_task_context(self) -> object:
+            return current_tracked_run_id()  # taken in the submitting thread
+
+        def task_context(self, payload: object) -> AbstractContextManager[None]:
+            return use_tracked_run(payload)  # entered in the worker around the task body
+
+    register_hooks(TrackingLink())
+
+The contract:
+
+* ``flow_run_started(info)`` runs in the flow's own thread (or asyncio task) before the parameters are
+  recorded as running and before the body; ``flow_run_finished(info, state)`` runs in the same context after
+  the final state is known and before the flow returns. Every started flow run is finished, whatever happens.
+  The first hook returning a tracked-run id wins; the engine records it on the flow run and passes it to
+  subflows as ``info.parent_tracking_run_id``.
+* ``info.options`` carries the decorator options the engine itself does not use, unchanged:
+  ``@flow(experiment="taxi")`` arrives as ``info.options == {"experiment": "taxi"}``.
+* ``capture_task_context()`` runs where a task is submitted (``submit``/``map``); its payload is handed to
+  ``task_context(payload)`` in the worker, around the task body, on every task runner (threads, processes).
+  Payloads that cross processes are pickled with cloudpickle, and so are the hook objects themselves, so a
+  hook must be an instance of a module-level class whose module registers it on import.
+* A hook that raises fails the flow run (start) or surfaces after the run is recorded (finish): hooks are
+  trusted code, and hiding their errors would hide lost lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowtrack.orchestration.states import State
+
+__all__ = [
+    "FlowRunInfo",
+    "OrchestrationHooks",
+    "TaskContextPayload",
+    "capture_task_context",
+    "enter_task_context",
+    "register_hooks",
+    "registered_hooks",
+    "unregister_hooks",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRunInfo:
+    """What a hook learns about a flow run."""
+
+    flow_run_id: str
+    flow_run_name: str
+    flow_name: str
+    parameters: Mapping[str, Any]
+    tags: tuple[str, ...] = ()
+    flow_version: str | None = None
+    parent_flow_run_id: str | None = None
+    parent_tracking_run_id: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class OrchestrationHooks:
+    """Base class of lifecycle hooks; every method defaults to doing nothing."""
+
+    def flow_run_started(self, info: FlowRunInfo) -> str | None:
+        """Called before the flow body runs; may return the id of a tracked run linked to this flow run."""
+        return None
+
+    def flow_run_finished(self, info: FlowRunInfo, state: State) -> None:
+        """Called once the flow run's final state is known."""
+
+    def capture_task_context(self) -> object:
+        """A picklable payload describing the submitting context, taken when a task is submitted."""
+        return None
+
+    def task_context(self, payload: object) -> AbstractContextManager[None]:
+        """A context the worker enters around the task body, built from the captured payload."""
+        return nullcontext()
+
+
+_registered: list[OrchestrationHooks] = []
+
+# (hook, payload) pairs: the hooks travel with their payloads so a fresh worker process gets them too.
+TaskContextPayload = tuple[tuple[OrchestrationHooks, object], ...]
+
+
+def register_hooks(hooks: OrchestrationHooks) -> None:
+    """Install ``hooks``; registering another instance of the same class replaces the earlier one."""
+    _registered[:] = [h for h in _registered if type(h) is not type(hooks)]
+    _registered.append(hooks)
+
+
+def unregister_hooks(hooks: OrchestrationHooks) -> None:
+    _registered[:] = [h for h in _registered if h is not hooks]
+
+
+def registered_hooks() -> Sequence[OrchestrationHooks]:
+    return tuple(_registered)
+
+
+def capture_task_context() -> TaskContextPayload:
+    return tuple((hook, hook.capture_task_context()) for hook in _registered)
+
+
+@contextmanager
+def enter_task_context(payload: TaskContextPayload) -> Iterator[None]:
+    if not payload:
+        yield
+        return
+    with ExitStack() as stack:
+        for hook, captured in payload:
+            if hook not in _registered:  # arrived by pickle in a fresh worker process
+                register_hooks(hook)
+            stack.enter_context(hook.task_context(captured))
+        yield
