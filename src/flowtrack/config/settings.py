@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     api_url: str | None = Field(
         default=None, description="URL of a flowtrack server for orchestration calls."
     )
+    flow_run_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A running flow run without a heartbeat for this long is read back as CRASHED.",
+    )
     log_source_code: bool = Field(
         default=True, description="Save the entry script as an artifact of each run."
     )

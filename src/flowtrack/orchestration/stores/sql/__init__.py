@@ -1,0 +1,1 @@
+"""The orchestration store on SQLite, PostgreSQL and MySQL/MariaDB (SQLAlchemy Core)."""
