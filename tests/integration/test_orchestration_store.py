@@ -181,6 +181,18 @@ def test_a_run_without_heartbeats_is_read_back_crashed(db_uri: str) -> None:
     assert {run.id for run in listed} == {stale.id, alive.id}
 
 
+def test_a_later_record_does_not_undo_heartbeats(db_uri: str) -> None:
+    store = SqlOrchestrationStore(db_uri, lease_seconds=5)
+    run = flow_run(heartbeat_ms=now() - 10_000)  # the heartbeat stamped when the engine created the record
+    store.heartbeat([run.id], now())
+    store.write(WriteBatch(flow_runs=[run]))
+    store.heartbeat([run.id], now())
+    store.write(WriteBatch(flow_runs=[dataclasses.replace(run, run_count=1)]))
+    stored = store.get_flow_run(run.id)
+    assert (stored.state_type, stored.run_count) == (StateType.RUNNING, 1)
+    assert stored.heartbeat_ms is not None and stored.heartbeat_ms > now() - 5_000
+
+
 def test_the_engine_may_still_end_a_run_marked_crashed(db_uri: str) -> None:
     store = SqlOrchestrationStore(db_uri, lease_seconds=0.5)
     run = flow_run(heartbeat_ms=now() - 10_000)

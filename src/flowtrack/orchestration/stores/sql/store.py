@@ -98,17 +98,21 @@ class SqlOrchestrationStore(OrchestrationStore):
         if not records:
             return set()
         latest = {record.id: record for record in records}
-        stored = self._stored_states(conn, list(latest))
+        stored = self._stored_runs(conn, list(latest))
         rows: list[convert.Row] = []
         frozen: set[str] = set()
         tags: list[convert.Row] = []
         for run_id, record in latest.items():
-            merged = rules.merge_engine_record(stored.get(run_id), record)
+            stored_state, stored_beat = stored.get(run_id, (None, None))
+            merged = rules.merge_engine_record(stored_state, record)
             if merged is None:
                 frozen.add(run_id)
                 continue
-            if merged.heartbeat_ms is None and merged.state_type in rules.ACTIVE:
-                merged = dataclasses.replace(merged, heartbeat_ms=now)
+            # a record carries the heartbeat of its creation; heartbeats sent since then must not be undone
+            beats = [beat for beat in (merged.heartbeat_ms, stored_beat) if beat is not None]
+            beat = max(beats) if beats else (now if merged.state_type in rules.ACTIVE else None)
+            if beat != merged.heartbeat_ms:
+                merged = dataclasses.replace(merged, heartbeat_ms=beat)
             rows.append(convert.flow_run_row(merged))
             tags.extend({"flow_run_id": run_id, "tag": tag} for tag in dict.fromkeys(merged.tags))
         dml.upsert(conn, flow_runs, rows, keep=("created_ms",))
@@ -116,12 +120,19 @@ class SqlOrchestrationStore(OrchestrationStore):
         return frozen
 
     def _stored_states(self, conn: Connection, ids: Sequence[str]) -> dict[str, StateType]:
-        found: dict[str, StateType] = {}
+        return {run_id: found[0] for run_id, found in self._stored_runs(conn, ids).items()}
+
+    def _stored_runs(self, conn: Connection, ids: Sequence[str]) -> dict[str, tuple[StateType, int | None]]:
+        """State and last heartbeat of the stored flow runs among ``ids``, their rows locked until commit."""
+        found: dict[str, tuple[StateType, int | None]] = {}
+        columns = (flow_runs.c.id, flow_runs.c.state_type, flow_runs.c.heartbeat_ms)
         for chunk in dml.chunks(ids):
-            stmt = sa.select(flow_runs.c.id, flow_runs.c.state_type).where(flow_runs.c.id.in_(list(chunk)))
+            stmt = sa.select(*columns).where(flow_runs.c.id.in_(list(chunk)))
             if self._lock_rows:
                 stmt = stmt.with_for_update()
-            found.update((row.id, StateType(row.state_type)) for row in conn.execute(stmt))
+            found.update(
+                (row.id, (StateType(row.state_type), row.heartbeat_ms)) for row in conn.execute(stmt)
+            )
         return found
 
     def heartbeat(self, flow_run_ids: Sequence[str], now_ms: int) -> None:
