@@ -55,6 +55,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Client": ("flowtrack.client", "Client"),
     "MlflowClient": ("flowtrack.client", "Client"),
     "TrackingClient": (_CLIENT, "TrackingClient"),
+    "register_model": ("flowtrack.registry.fluent", "register_model"),
     "entities": ("flowtrack.entities", None),
     "data": ("flowtrack.data", None),
     "exceptions": ("flowtrack.exceptions", None),
@@ -92,6 +93,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -123,6 +125,7 @@ if TYPE_CHECKING:
     from flowtrack import exceptions as exceptions
     from flowtrack.client import Client as Client
     from flowtrack.client import Client as MlflowClient
+    from flowtrack.registry.fluent import register_model as register_model
     from flowtrack.tracking.client import TrackingClient as TrackingClient
     from flowtrack.tracking.fluent import (
         ActiveRun as ActiveRun,

@@ -5,11 +5,12 @@ Each domain keeps its own client class in its own layer; this module, above them
 
 from __future__ import annotations
 
+from flowtrack.registry.client import RegistryClient
 from flowtrack.tracking.client import TrackingClient
 
 
-class Client(TrackingClient):
-    """Experiments, runs, artifacts and logged models; the registry and orchestration join as they land."""
+class Client(TrackingClient, RegistryClient):
+    """Experiments, runs, artifacts, logged models and the model registry, on one tracking URI."""
 
 
 MlflowClient = Client

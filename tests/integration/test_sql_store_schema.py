@@ -20,6 +20,7 @@ from flowtrack.db import dispose_engine, ensure_schema, get_engine, upgrade
 from flowtrack.db.migrate import alembic_config, revisions
 from flowtrack.exceptions import StoreUnavailable
 from flowtrack.orchestration.stores.sql.tables import metadata as orchestration_metadata
+from flowtrack.registry.stores.sql.tables import metadata as registry_metadata
 from flowtrack.tracking.entities import Metric, Param, RunTag, ViewType
 from flowtrack.tracking.stores.sql.store import SqlTrackingStore
 from flowtrack.tracking.stores.sql.tables import metadata
@@ -63,7 +64,7 @@ def test_schema_matches_the_tables_metadata(db_uri: str) -> None:
     ensure_schema(get_engine(db_uri))
     with get_engine(db_uri).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, [metadata, orchestration_metadata]) == []
+        assert compare_metadata(context, [metadata, registry_metadata, orchestration_metadata]) == []
 
 
 def test_revisions_are_read_like_alembic_reads_them() -> None:

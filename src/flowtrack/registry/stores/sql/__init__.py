@@ -1,0 +1,1 @@
+"""The registry store on SQL databases: the same database, engine and migrations as tracking."""
