@@ -59,6 +59,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "entities": ("flowtrack.entities", None),
     "data": ("flowtrack.data", None),
     "exceptions": ("flowtrack.exceptions", None),
+    **{name: (f"flowtrack.{name}", None) for name in ("models", "pyfunc", "sklearn", "xgboost", "lightgbm")},
+    "pytorch": ("flowtrack.pytorch", None),
 }
 
 __all__ = [
@@ -75,6 +77,12 @@ __all__ = [
     "end_run",
     "entities",
     "exceptions",
+    "lightgbm",
+    "models",
+    "pyfunc",
+    "pytorch",
+    "sklearn",
+    "xgboost",
     "flush",
     "get_artifact_uri",
     "get_experiment",
@@ -123,6 +131,12 @@ if TYPE_CHECKING:
     from flowtrack import data as data
     from flowtrack import entities as entities
     from flowtrack import exceptions as exceptions
+    from flowtrack import lightgbm as lightgbm
+    from flowtrack import models as models
+    from flowtrack import pyfunc as pyfunc
+    from flowtrack import pytorch as pytorch
+    from flowtrack import sklearn as sklearn
+    from flowtrack import xgboost as xgboost
     from flowtrack.client import Client as Client
     from flowtrack.client import Client as MlflowClient
     from flowtrack.registry.fluent import register_model as register_model

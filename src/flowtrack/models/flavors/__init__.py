@@ -1,0 +1,1 @@
+"""One module per model flavor; each imports its ML library only when used."""

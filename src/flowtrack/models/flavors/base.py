@@ -1,0 +1,175 @@
+"""What every flavor shares: writing a model directory, and loading one as a generic python-function model.
+
+The ``python_function`` flavor of an MLmodel names a ``loader_module``. flowtrack writes MLflow's module
+names (``mlflow.sklearn``, ``mlflow.pyfunc.model``, ...) with MLflow's file layout, so ``mlflow.pyfunc``
+loads flowtrack's models too; when flowtrack loads a model, :data:`LOADER_MODULES` maps those names to
+flowtrack's own flavor modules. Each flavor module provides ``load_pyfunc(directory, model)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from flowtrack.exceptions import InvalidArgument
+from flowtrack.models import files
+from flowtrack.models.enforcement import enforce_schema, to_frame
+from flowtrack.models.model import PYFUNC_FLAVOR, Model
+from flowtrack.models.signature import ModelSignature, infer_signature
+
+__all__ = ["LOADER_MODULES", "PyFuncModel", "SaveOptions", "load_pyfunc_from_directory", "prepare_directory"]
+
+logger = logging.getLogger(__name__)
+
+_FLAVORS = "flowtrack.models.flavors"
+LOADER_MODULES: dict[str, str] = {
+    "mlflow.sklearn": f"{_FLAVORS}.sklearn",
+    "mlflow.xgboost": f"{_FLAVORS}.xgboost",
+    "mlflow.lightgbm": f"{_FLAVORS}.lightgbm",
+    "mlflow.pytorch": f"{_FLAVORS}.pytorch",
+    "mlflow.pyfunc.model": f"{_FLAVORS}.pyfunc",
+    **{f"{_FLAVORS}.{name}": f"{_FLAVORS}.{name}" for name in ("sklearn", "xgboost", "lightgbm", "pytorch")},
+    f"{_FLAVORS}.pyfunc": f"{_FLAVORS}.pyfunc",
+}
+
+SignatureArg = ModelSignature | Literal[False] | None
+
+
+class PredictImpl(Protocol):
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any: ...
+
+
+class PyFuncModel:
+    """A loaded model behind one ``predict``; inputs are checked against the signature first."""
+
+    def __init__(self, metadata: Model, impl: PredictImpl, directory: Path) -> None:
+        self.metadata = metadata
+        self.model_directory = directory
+        self._impl = impl
+
+    @property
+    def loader_module(self) -> str:
+        return str(self.metadata.flavors[PYFUNC_FLAVOR]["loader_module"])
+
+    @property
+    def model_id(self) -> str | None:
+        return self.metadata.model_id
+
+    def input_schema(self) -> Any:
+        return self.metadata.signature.inputs if self.metadata.signature else None
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        schema = self.input_schema()
+        if schema is not None:
+            data = enforce_schema(data, schema)
+        elif isinstance(data, dict | list):
+            data = to_frame(data)
+        return self._impl.predict(data, params)
+
+    def get_raw_model(self) -> Any:
+        return getattr(self._impl, "raw_model", self._impl)
+
+    def unwrap_python_model(self) -> Any:
+        python_model = getattr(self._impl, "python_model", None)
+        if python_model is None:
+            raise InvalidArgument("this model was not made from a PythonModel", field="model")
+        return python_model
+
+    def __repr__(self) -> str:
+        return f"PyFuncModel(loader_module={self.loader_module!r}, model_id={self.model_id!r})"
+
+
+def load_pyfunc_from_directory(directory: Path) -> PyFuncModel:
+    metadata = Model.load(directory)
+    settings = metadata.flavors.get(PYFUNC_FLAVOR)
+    if not settings:
+        found = ", ".join(sorted(metadata.flavors))
+        raise InvalidArgument(
+            f"the model has no python_function flavor (flavors: {found}); load it with its own flavor",
+            field="flavor",
+        )
+    loader = str(settings.get("loader_module"))
+    module_name = LOADER_MODULES.get(loader)
+    if module_name is None:
+        supported = ", ".join(sorted(name for name in LOADER_MODULES if name.startswith("mlflow.")))
+        raise InvalidArgument(
+            f"flowtrack cannot load models whose loader_module is {loader!r}; it loads {supported}",
+            field="loader_module",
+        )
+    module = importlib.import_module(module_name)
+    impl: PredictImpl = module.load_pyfunc(directory, metadata)
+    return PyFuncModel(metadata, impl, directory)
+
+
+def prepare_directory(path: str | Path) -> Path:
+    directory = Path(path).expanduser().absolute()
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise InvalidArgument(f"{directory} already exists and is not an empty directory", field="path")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """The arguments every flavor's ``save_model`` / ``log_model`` takes besides the model itself."""
+
+    signature: SignatureArg = None
+    input_example: Any = None
+    pip_requirements: Sequence[str] | None = None
+    extra_pip_requirements: Sequence[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def finish_model(
+    model: Model,
+    directory: Path,
+    options: SaveOptions,
+    predict: Callable[[Any], Any] | None,
+    distributions: Sequence[str],
+) -> None:
+    """Write the input example, the signature (inferred from the example when not given), the environment
+    files and the MLmodel file."""
+    example = None
+    if options.input_example is not None:
+        example = files.save_input_example(model, directory, options.input_example)
+    signature = options.signature
+    if signature is None and example is not None:
+        signature = _infer(example, predict)
+    model.signature = signature or None
+    model.metadata = options.metadata
+    files.write_environment(
+        directory, distributions, options.pip_requirements, options.extra_pip_requirements
+    )
+    model.save(directory)
+
+
+def _infer(example: Any, predict: Callable[[Any], Any] | None) -> ModelSignature:
+    output = None
+    if predict is not None:
+        try:
+            output = predict(example)
+        except Exception as exc:  # noqa: BLE001 - the model may not accept the example; keep the input schema
+            logger.warning("could not infer the output schema: predicting the input example failed: %s", exc)
+    return infer_signature(example, output)
+
+
+def require(module: str, package: str, extra: str) -> Any:
+    """Import an optional library, or raise MissingDependency naming the pip extra that installs it."""
+    from flowtrack.exceptions import MissingDependency
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependency(package, extra) from None
+
+
+def model_directory(model_uri: str | Path, dst_path: str | Path | None = None) -> Path:
+    """The local directory of the model at ``model_uri``, resolved with the current tracking URI."""
+    from flowtrack.models.uris import download_model
+    from flowtrack.tracking import fluent
+
+    return download_model(str(model_uri), fluent.client(), dst_path)

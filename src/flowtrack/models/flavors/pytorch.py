@@ -1,0 +1,143 @@
+"""The PyTorch flavor: a whole ``torch.nn.Module`` saved with ``torch.save`` (cloudpickle) as
+``data/model.pth``, in MLflow's ``pytorch`` flavor layout (``model_data: data``, ``pytorch_version``).
+
+As a python-function model it takes a DataFrame or an array, runs the module in eval mode without
+gradients on a float32 tensor, and returns a numpy array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from flowtrack.exceptions import InvalidArgument
+from flowtrack.models.files import add_pyfunc_flavor
+from flowtrack.models.flavors.base import (
+    SaveOptions,
+    SignatureArg,
+    finish_model,
+    model_directory,
+    prepare_directory,
+    require,
+)
+from flowtrack.models.model import Model, ModelInfo
+from flowtrack.models.persist import log_model as log_logged_model
+
+__all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
+
+FLAVOR_NAME = "pytorch"
+EXTRA = "pytorch"
+DATA_FOLDER = "data"
+MODEL_FILE = "model.pth"
+# MLflow records which pickle module wrote the file in this file; its module re-exports cloudpickle.
+PICKLE_MODULE_FILE = "pickle_module_info.txt"
+PICKLE_MODULE = "mlflow.pytorch.pickle_module"
+
+
+def _torch() -> Any:
+    return require("torch", "torch", EXTRA)
+
+
+def save_model(
+    pytorch_model: Any,
+    path: str | Path,
+    *,
+    signature: SignatureArg = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | None = None,
+    extra_pip_requirements: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
+) -> None:
+    torch = _torch()
+    if not isinstance(pytorch_model, torch.nn.Module):
+        raise InvalidArgument(
+            f"expected a torch.nn.Module, got {type(pytorch_model).__name__}", field="pytorch_model"
+        )
+    cloudpickle = require("cloudpickle", "cloudpickle", EXTRA)
+    directory = prepare_directory(path)
+    data = directory / DATA_FOLDER
+    data.mkdir()
+    torch.save(pytorch_model, data / MODEL_FILE, pickle_module=cloudpickle)
+    (data / PICKLE_MODULE_FILE).write_text(PICKLE_MODULE, encoding="utf-8")
+    model = mlflow_model or Model()
+    model.add_flavor(FLAVOR_NAME, model_data=DATA_FOLDER, pytorch_version=str(torch.__version__), code=None)
+    add_pyfunc_flavor(
+        model, "mlflow.pytorch", data=DATA_FOLDER, pickle_module_name=PICKLE_MODULE, code=None,
+        model_config={"device": None},
+    )  # fmt: skip
+    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
+    finish_model(
+        model, directory, options, _PyTorchPredictor(pytorch_model).predict, ["torch", "cloudpickle"]
+    )
+
+
+def log_model(
+    pytorch_model: Any,
+    artifact_path: str | None = None,
+    *,
+    name: str | None = None,
+    registered_model_name: str | None = None,
+    signature: SignatureArg = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | None = None,
+    extra_pip_requirements: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+) -> ModelInfo:
+    def write(directory: Path, model: Model) -> None:
+        save_model(
+            pytorch_model, directory, signature=signature, input_example=input_example,
+            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata, mlflow_model=model,
+        )  # fmt: skip
+
+    return log_logged_model(
+        write, name=name, artifact_path=artifact_path, registered_model_name=registered_model_name,
+        params=params, tags=tags, model_type=model_type, step=step,
+    )  # fmt: skip
+
+
+def load_model(model_uri: str | Path, dst_path: str | Path | None = None) -> Any:
+    """The ``torch.nn.Module``."""
+    directory = model_directory(model_uri, dst_path)
+    return _load(directory, Model.load(directory))
+
+
+def load_pyfunc(directory: Path, model: Model) -> _PyTorchPredictor:
+    return _PyTorchPredictor(_load(directory, model))
+
+
+class _PyTorchPredictor:
+    def __init__(self, raw_model: Any) -> None:
+        self.raw_model = raw_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        torch = _torch()
+        if isinstance(data, pd.DataFrame | pd.Series):
+            array = data.to_numpy(dtype=np.float32)
+        elif isinstance(data, torch.Tensor):
+            array = data.detach().cpu().numpy()
+        else:
+            array = np.asarray(data)
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        if tensor.is_floating_point() and tensor.dtype != torch.float32:
+            tensor = tensor.to(torch.float32)
+        self.raw_model.eval()
+        with torch.no_grad():
+            return self.raw_model(tensor).detach().cpu().numpy()
+
+
+def _load(directory: Path, model: Model) -> Any:
+    torch = _torch()
+    settings = model.flavor(FLAVOR_NAME)
+    data = directory / str(settings.get("model_data") or DATA_FOLDER)
+    # A whole module is a pickle: loading it means trusting the model's author, as with MLflow.
+    return torch.load(data / MODEL_FILE, weights_only=False)

@@ -1,0 +1,134 @@
+"""The XGBoost flavor: a ``Booster`` or a scikit-learn style ``XGBRegressor``/``XGBClassifier``, saved in
+XGBoost's own format (UBJSON by default) with MLflow's ``xgboost`` flavor settings (``data``,
+``model_class``, ``model_format``, ``xgb_version``), so MLflow and flowtrack load each other's models."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from flowtrack.exceptions import InvalidArgument
+from flowtrack.models.files import add_pyfunc_flavor
+from flowtrack.models.flavors.base import (
+    SaveOptions,
+    SignatureArg,
+    finish_model,
+    model_directory,
+    prepare_directory,
+    require,
+)
+from flowtrack.models.model import Model, ModelInfo
+from flowtrack.models.persist import log_model as log_logged_model
+
+__all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
+
+FLAVOR_NAME = "xgboost"
+EXTRA = "xgboost"
+MODEL_FORMATS = ("ubj", "json", "deprecated")
+
+
+def _xgboost() -> Any:
+    return require("xgboost", "xgboost", EXTRA)
+
+
+def save_model(
+    xgb_model: Any,
+    path: str | Path,
+    *,
+    model_format: str = "ubj",
+    signature: SignatureArg = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | None = None,
+    extra_pip_requirements: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
+) -> None:
+    xgb = _xgboost()
+    if model_format not in MODEL_FORMATS:
+        raise InvalidArgument(
+            f"unknown model_format {model_format!r}: use one of {MODEL_FORMATS}", field="model_format"
+        )
+    if not isinstance(xgb_model, xgb.Booster | xgb.XGBModel):
+        raise InvalidArgument(f"expected an xgboost model, got {type(xgb_model).__name__}", field="xgb_model")
+    directory = prepare_directory(path)
+    data_file = f"model.{model_format}"
+    xgb_model.save_model(str(directory / data_file))
+    model = mlflow_model or Model()
+    add_pyfunc_flavor(model, "mlflow.xgboost", data=data_file, code=None)
+    model.add_flavor(
+        FLAVOR_NAME, xgb_version=xgb.__version__, data=data_file, model_class=_class_path(xgb_model),
+        model_format=model_format, code=None,
+    )  # fmt: skip
+    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
+    predictor = _XGBoostPredictor(xgb_model)
+    finish_model(model, directory, options, predictor.predict, ["xgboost", "numpy", "pandas"])
+
+
+def log_model(
+    xgb_model: Any,
+    artifact_path: str | None = None,
+    *,
+    name: str | None = None,
+    model_format: str = "ubj",
+    registered_model_name: str | None = None,
+    signature: SignatureArg = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | None = None,
+    extra_pip_requirements: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+) -> ModelInfo:
+    def write(directory: Path, model: Model) -> None:
+        save_model(
+            xgb_model, directory, model_format=model_format, signature=signature, input_example=input_example,
+            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata, mlflow_model=model,
+        )  # fmt: skip
+
+    return log_logged_model(
+        write, name=name, artifact_path=artifact_path, registered_model_name=registered_model_name,
+        params=params, tags=tags, model_type=model_type, step=step,
+    )  # fmt: skip
+
+
+def load_model(model_uri: str | Path, dst_path: str | Path | None = None) -> Any:
+    """The model as saved: a ``Booster`` or the scikit-learn style estimator class it was."""
+    directory = model_directory(model_uri, dst_path)
+    return _load(directory, Model.load(directory))
+
+
+def load_pyfunc(directory: Path, model: Model) -> _XGBoostPredictor:
+    return _XGBoostPredictor(_load(directory, model))
+
+
+class _XGBoostPredictor:
+    def __init__(self, raw_model: Any) -> None:
+        self.raw_model = raw_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        xgb = _xgboost()
+        if isinstance(self.raw_model, xgb.Booster):
+            return self.raw_model.predict(xgb.DMatrix(data))
+        return self.raw_model.predict(data)
+
+
+def _load(directory: Path, model: Model) -> Any:
+    xgb = _xgboost()
+    settings = model.flavor(FLAVOR_NAME)
+    model_class = str(settings.get("model_class") or "xgboost.core.Booster")
+    module_name, _, class_name = model_class.rpartition(".")
+    if not module_name.startswith("xgboost"):
+        raise InvalidArgument(f"model_class {model_class!r} is not an xgboost class", field="model_class")
+    instance = getattr(importlib.import_module(module_name), class_name)()
+    instance.load_model(str(directory / str(settings.get("data") or "model.xgb")))
+    assert isinstance(instance, xgb.Booster | xgb.XGBModel)
+    return instance
+
+
+def _class_path(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
