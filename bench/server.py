@@ -54,6 +54,8 @@ STOP_GRACE_S = 15.0
 SAMPLE_EVERY_S = 0.5
 MIB = 1024 * 1024
 FLOWTRACK, MLFLOW, MLFLOW_W1 = "flowtrack", "mlflow", "mlflow-w1"
+WIRE = "wire"
+CLIENT_WORKLOADS = ("T1", "T2", "T3", "ingest")
 
 Result = dict[str, Any]
 
@@ -458,6 +460,7 @@ class Plan:
     client_python: str
     client: str  # the one client every server is measured with
     own_client_python: str | None  # flowtrack's client against flowtrack's server (extra rows), or None
+    wire_python: str | None  # bench/wire against every server (the servers alone), or None
 
 
 def _memory_record(server: Server, workload: str) -> Result:
@@ -522,6 +525,8 @@ def run_workloads(plan: Plan, servers: dict[str, Server], results: list[Result])
             clients = [(plan.client_python, plan.client)]
             if spec.name == FLOWTRACK and plan.own_client_python is not None:
                 clients.append((plan.own_client_python, "flowtrack"))
+            if plan.wire_python is not None:
+                clients.append((plan.wire_python, WIRE))
             for python, client in clients:
                 results.extend(_jobs(workload, python, client, server, sizes))
             if workload == "T2" and "memory" in plan.workloads:
@@ -975,9 +980,18 @@ def print_plain(rows: list[Row], title: str) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
 
 
+def wire_rows(results: list[Result], sizes: Sizes) -> list[Row]:
+    """The client-driven rows again, measured with bench/wire: the same requests, no client-side work."""
+    if not any(result.get("client") == WIRE for result in results):
+        return []
+    rows = RowBuilder(results, sizes, WIRE, MLFLOW).build(with_flowtrack_only=False)
+    return [row for row in rows if row.workload in CLIENT_WORKLOADS]
+
+
 def render(report: dict[str, Any]) -> list[Row]:
     sizes = Sizes(**report["sizes"])
     rows = build_rows(report["results"], sizes, report["client"])
+    server_only = wire_rows(report["results"], sizes)
     if report["quick"]:
         for row in rows:
             row.verdict = "quick size" if row.goal and row.verdict != "CHECK FAILED" else row.verdict
@@ -989,11 +1003,19 @@ def render(report: dict[str, Any]) -> list[Row]:
         f"{' — QUICK sizes, not comparable to the goals' if report['quick'] else ''}"
     )
     print_table(rows, title)
+    if server_only:
+        print_table(server_only, f"The servers alone: {WIRE_TITLE}")
     for note in report.get("notes", []):
         print(f"* {note}")
-    for check in dict.fromkeys(check for row in rows for check in row.checks):
+    for check in dict.fromkeys(check for row in [*rows, *server_only] for check in row.checks):
         print(f"! failed: {check}")
-    return rows
+    return [*rows, *server_only]
+
+
+WIRE_TITLE = (
+    "bench/wire sends the mlflow client's requests (same paths, bodies, 25,000-point history pages) with the "
+    "standard library, so the client's own protobuf and object work is left out"
+)
 
 
 def notes(plan: Plan) -> list[str]:
@@ -1041,6 +1063,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the client every server is measured with (default: mlflow if its interpreter exists)",
     )
     add("--no-own-client", action="store_true", help="skip flowtrack's own client against flowtrack's server")
+    add("--no-wire", action="store_true", help="skip bench/wire (the servers alone)")
     add("--only", default=",".join(ALL_WORKLOADS), help=f"comma list of {','.join(ALL_WORKLOADS)}")
     add("--quick", action="store_true", help="small sizes, to check the harness (figures not comparable)")
     add("--t1-steps", type=int, help="flowtrack T1 steps x 10 metrics (default 1000; quick 20)")
@@ -1125,7 +1148,8 @@ def make_plan(args: argparse.Namespace, mlflow_python: str | None) -> Plan:
     client_python = mlflow_python if client == "mlflow" else args.flowtrack_python
     assert client_python is not None
     own = None if args.no_own_client or client == "flowtrack" else args.flowtrack_python
-    return Plan(servers, selected_workloads(args.only), sizes_from(args), client_python, client, own)
+    wire = None if args.no_wire else args.flowtrack_python
+    return Plan(servers, selected_workloads(args.only), sizes_from(args), client_python, client, own, wire)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,8 @@
     $MLFLOW_PY bench/server_workloads.py mlflow t1 --uri http://127.0.0.1:5000 [--t1-steps 1000]
     .venv/bin/python bench/server_workloads.py flowtrack t3 --uri http://127.0.0.1:5000
 
-The first argument names the client library to import (``mlflow`` or ``flowtrack``); the tracking URI is
+The first argument names the client library to import (``mlflow``, ``flowtrack``, or ``wire``: the mlflow
+client's requests sent with the standard library, see bench/wire); the tracking URI is
 the server under test. bench/server.py drives every server with the SAME client (mlflow's, under MLflow's
 virtualenv), so the figures compare servers, not clients. Each invocation prints ONE JSON line with its
 timings and verification flags. Only the standard library (and bench/workloads.py's seeded T2 data) is
@@ -52,6 +53,7 @@ from workloads import (  # bench/ is not a package; this file runs as a script
 )
 
 WORKLOADS = ("t1", "t2", "t3", "ingest", "count")
+WIRE = "wire"  # bench/wire: the mlflow client's requests over plain HTTP, so the figures are the server's
 INGEST_KEY = "ingest"
 
 Result = dict[str, Any]
@@ -344,7 +346,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("library", choices=LIBRARIES)
+    parser.add_argument("library", choices=(*LIBRARIES, WIRE))
     parser.add_argument("workload", choices=WORKLOADS)
     parser.add_argument("--uri", required=True, help="tracking server, e.g. http://127.0.0.1:5000")
     parser.add_argument("--t1-steps", type=int, default=1_000, help="steps per metric in T1 (10 metrics)")
