@@ -1,0 +1,76 @@
+"""A flow process killed mid-flow is read back CRASHED once its lease lapses, never RUNNING forever."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from flowtrack.orchestration.entities import FlowRunFilter, FlowRunRecord, StateType
+from flowtrack.orchestration.stores.sql.store import SqlOrchestrationStore
+
+LEASE_SECONDS = 2.0
+
+KILLED_FLOW = """
+    import time
+    import flowtrack
+
+    @flowtrack.task
+    def step(i: int) -> int:
+        return i
+
+    @flowtrack.flow
+    def doomed() -> None:
+        for i in range(3):
+            step(i)
+        print("working", flush=True)
+        time.sleep(120)
+
+    doomed()
+"""
+
+
+def wait_for_running(store: SqlOrchestrationStore, deadline_s: float = 60) -> FlowRunRecord:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        found = store.list_flow_runs(FlowRunFilter(flow_names=("doomed",)))
+        if found and found[0].state_type is StateType.RUNNING:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError("the flow run never showed up RUNNING")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_killed_flow_reads_back_crashed_after_the_lease(db_uri: str) -> None:
+    env = {
+        **os.environ,
+        "FLOWTRACK_TRACKING_URI": db_uri,
+        "FLOWTRACK_FLOW_RUN_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
+    env.pop("FLOWTRACK_API_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(KILLED_FLOW)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "working"
+        store = SqlOrchestrationStore(db_uri, lease_seconds=LEASE_SECONDS)
+        running = wait_for_running(store)
+        assert store.get_flow_run(running.id).state_type is StateType.RUNNING  # alive: heartbeats keep it
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    time.sleep(LEASE_SECONDS + 0.5)
+    crashed = store.get_flow_run(running.id)
+    assert crashed.state_type is StateType.CRASHED
+    assert crashed.end_ms is not None
+    assert "no heartbeat" in (crashed.state_message or "")
+    assert store.list_states(running.id)[-1].type is StateType.CRASHED
+    assert [run.state_type for run in store.list_flow_runs(FlowRunFilter(flow_names=("doomed",)))] == [
+        StateType.CRASHED
+    ]
