@@ -59,16 +59,33 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "entities": ("flowtrack.entities", None),
     "data": ("flowtrack.data", None),
     "exceptions": ("flowtrack.exceptions", None),
+    # orchestration (flowtrack.lineage may re-point `flow` to install the tracking link)
+    "flow": ("flowtrack.orchestration.flows", "flow"),
+    "task": ("flowtrack.orchestration.tasks", "task"),
+    "INPUTS": ("flowtrack.orchestration.caching", "INPUTS"),
+    "TASK_SOURCE": ("flowtrack.orchestration.caching", "TASK_SOURCE"),
+    "NO_CACHE": ("flowtrack.orchestration.caching", "NO_CACHE"),
+    "get_run_logger": ("flowtrack.orchestration.run_logging", "get_run_logger"),
+    "unmapped": ("flowtrack.orchestration.futures", "unmapped"),
+    "wait": ("flowtrack.orchestration.futures", "wait"),
+    "as_completed": ("flowtrack.orchestration.futures", "as_completed"),
+    "State": ("flowtrack.orchestration.states", "State"),
+    "exponential_backoff": ("flowtrack.orchestration.retries", "exponential_backoff"),
     **{name: (f"flowtrack.{name}", None) for name in ("models", "pyfunc", "sklearn", "xgboost", "lightgbm")},
     "pytorch": ("flowtrack.pytorch", None),
 }
 
 __all__ = [
+    "INPUTS",
+    "NO_CACHE",
+    "TASK_SOURCE",
     "ActiveRun",
     "Client",
     "MlflowClient",
+    "State",
     "TrackingClient",
     "active_run",
+    "as_completed",
     "create_experiment",
     "data",
     "delete_experiment",
@@ -77,19 +94,17 @@ __all__ = [
     "end_run",
     "entities",
     "exceptions",
-    "lightgbm",
-    "models",
-    "pyfunc",
-    "pytorch",
-    "sklearn",
-    "xgboost",
+    "exponential_backoff",
+    "flow",
     "flush",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
     "get_run",
+    "get_run_logger",
     "get_tracking_uri",
     "last_active_run",
+    "lightgbm",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -101,6 +116,9 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "models",
+    "pyfunc",
+    "pytorch",
     "register_model",
     "search_experiments",
     "search_runs",
@@ -108,7 +126,12 @@ __all__ = [
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "sklearn",
     "start_run",
+    "task",
+    "unmapped",
+    "wait",
+    "xgboost",
 ]
 
 
@@ -139,6 +162,17 @@ if TYPE_CHECKING:
     from flowtrack import xgboost as xgboost
     from flowtrack.client import Client as Client
     from flowtrack.client import Client as MlflowClient
+    from flowtrack.orchestration.caching import INPUTS as INPUTS
+    from flowtrack.orchestration.caching import NO_CACHE as NO_CACHE
+    from flowtrack.orchestration.caching import TASK_SOURCE as TASK_SOURCE
+    from flowtrack.orchestration.flows import flow as flow
+    from flowtrack.orchestration.futures import as_completed as as_completed
+    from flowtrack.orchestration.futures import unmapped as unmapped
+    from flowtrack.orchestration.futures import wait as wait
+    from flowtrack.orchestration.retries import exponential_backoff as exponential_backoff
+    from flowtrack.orchestration.run_logging import get_run_logger as get_run_logger
+    from flowtrack.orchestration.states import State as State
+    from flowtrack.orchestration.tasks import task as task
     from flowtrack.registry.fluent import register_model as register_model
     from flowtrack.tracking.client import TrackingClient as TrackingClient
     from flowtrack.tracking.fluent import (

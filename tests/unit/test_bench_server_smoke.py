@@ -107,17 +107,22 @@ def test_every_verification_flag_passed(report: dict[str, Any]) -> None:
 
 
 def test_workloads_ran_at_the_requested_sizes(report: dict[str, Any]) -> None:
-    results = report["results"]
-    t2_sizes = sorted(result["runs"] for result in results if result["workload"] == "t2")
-    assert t2_sizes == [6, 12]  # MLflow's size (for equal-size ratios) and flowtrack's
-    (t1,) = [result for result in results if result["workload"] == "t1"]
-    assert t1["log_metric_calls"] == 30
-    assert t1["batch_points"] == 1000
-    (t3,) = [result for result in results if result["workload"] == "t3"]
-    assert t3["history_points"] == 1500
-    (ingest,) = [result for result in results if result["workload"] == "ingest"]
-    assert ingest["workers"] == 3
-    assert ingest["points"] == ingest["points_counted"] == 3 * 2 * 1000
+    by_client: dict[str, list[dict[str, Any]]] = {}
+    for result in report["results"]:
+        if "client" in result:
+            by_client.setdefault(result["client"], []).append(result)
+    assert set(by_client) == {"flowtrack", "wire"}  # the chosen client, and bench/wire for the server alone
+    for client, results in by_client.items():
+        t2_sizes = sorted(result["runs"] for result in results if result["workload"] == "t2")
+        assert t2_sizes == [6, 12], client  # MLflow's size (for equal-size ratios) and flowtrack's
+        (t1,) = [result for result in results if result["workload"] == "t1"]
+        assert t1["log_metric_calls"] == 30
+        assert t1["batch_points"] == 1000
+        (t3,) = [result for result in results if result["workload"] == "t3"]
+        assert t3["history_points"] == 1500
+        (ingest,) = [result for result in results if result["workload"] == "ingest"]
+        assert ingest["workers"] == 3
+        assert ingest["points"] == ingest["points_counted"] == 3 * 2 * 1000
 
 
 def test_no_server_process_survives(report: dict[str, Any]) -> None:
@@ -144,7 +149,10 @@ def test_report_rows_are_rebuilt_and_judged(
     assert measured == {"cold", "memory", "T1", "T2", "T3", "ingest"}
     assert not [row for row in rows if row.checks]
     assert all(row.mlflow is None and row.ratio is None for row in rows)
-    assert "get_metric_history" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "get_metric_history" in out
+    assert "The servers alone" in out  # bench/wire's table
+    assert any(row.workload == "T3" and "history" in row.measure for row in rows[-8:])
 
 
 def test_driver_judges_goals() -> None:

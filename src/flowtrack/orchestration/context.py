@@ -1,0 +1,47 @@
+"""The run contexts user code runs inside: which flow run and task run are current (contextvars)."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowtrack.orchestration.futures import TaskFuture
+    from flowtrack.orchestration.recorder import Recorder
+    from flowtrack.orchestration.task_runners.base import TaskRunner
+
+__all__ = ["FlowRunContext", "TaskRunContext", "flow_run_context", "task_run_context"]
+
+
+@dataclass(slots=True, eq=False)
+class FlowRunContext:
+    flow_run_id: str
+    flow_name: str
+    flow_run_name: str
+    parameters: dict[str, Any]
+    recorder: Recorder
+    task_runner: TaskRunner | None
+    log_prints: bool = False
+    tracking_run_id: str | None = None
+    futures: list[TaskFuture] = field(default_factory=list)
+    task_counts: dict[str, int] = field(default_factory=dict)
+
+    def next_dynamic_key(self, task_key: str) -> str:
+        count = self.task_counts.get(task_key, 0)
+        self.task_counts[task_key] = count + 1
+        return str(count)
+
+
+@dataclass(slots=True, eq=False)
+class TaskRunContext:
+    task_run_id: str
+    task_name: str
+    flow_run_id: str
+    parameters: dict[str, Any]
+    log_prints: bool = False
+    run_count: int = 0
+
+
+flow_run_context: ContextVar[FlowRunContext | None] = ContextVar("flowtrack_flow_run", default=None)
+task_run_context: ContextVar[TaskRunContext | None] = ContextVar("flowtrack_task_run", default=None)

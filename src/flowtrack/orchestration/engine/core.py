@@ -1,0 +1,197 @@
+"""One engine core for sync and async runs.
+
+A run's life (Running, the call, retries and their delays, the final state) is a generator that *yields
+effects* (``CALL``: run the user's function; ``Sleep``: wait before a retry) and receives their outcomes.
+:func:`drive` performs the effects with blocking calls, :func:`adrive` with ``await``; neither knows anything
+about states, so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from flowtrack.orchestration.entities import RunKind, StateRecord
+from flowtrack.orchestration.errors import RunTimeout
+from flowtrack.orchestration.retries import with_jitter
+from flowtrack.orchestration.states import Crashed, Failed, Retrying, Running, State, TimedOut
+
+__all__ = ["CALL", "Outcome", "RetryPolicy", "RunTracker", "Sleep", "adrive", "drive", "run_attempts"]
+
+
+class _Call:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "CALL"
+
+
+CALL = _Call()
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+Effect = _Call | Sleep
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+
+
+Steps = Generator[Effect, Any, State]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    retries: int = 0
+    delays: tuple[float, ...] = ()
+    jitter_factor: float | None = None
+    should_retry: Callable[[State], bool] | None = None
+
+
+class RunTracker:
+    """A run's state history and attempt count; every change goes to ``on_change``."""
+
+    __slots__ = ("history", "kind", "on_change", "run_count", "run_id", "state")
+
+    def __init__(self, run_id: str, kind: RunKind, on_change: Callable[[State, StateRecord], None]) -> None:
+        self.run_id = run_id
+        self.kind = kind
+        self.on_change = on_change
+        self.history: list[State] = []
+        self.run_count = 0
+        self.state: State | None = None
+
+    def set(self, state: State) -> State:
+        if self.history:
+            state = state.with_history(tuple(self.history)) if state.is_final() else state
+        self.history.append(state)
+        self.state = state
+        record = StateRecord(
+            uuid.uuid4().hex,
+            self.run_id,
+            self.kind,
+            state.type,
+            state.name,
+            state.message,
+            state.timestamp_ms,
+        )
+        self.on_change(state, record)
+        return state
+
+
+def run_attempts(tracker: RunTracker, policy: RetryPolicy, complete: Callable[[Any], State]) -> Steps:
+    """Call until success or retries run out; return (without recording) the state that ends the run."""
+    while True:
+        tracker.run_count += 1
+        tracker.set(Running() if tracker.run_count == 1 else Retrying(f"attempt {tracker.run_count}"))
+        outcome: Outcome = yield CALL
+        if outcome.error is None:
+            return complete(outcome.value)
+        failure = failure_state(outcome.error)
+        if failure.is_crashed() or tracker.run_count > policy.retries:
+            return failure
+        if policy.should_retry is not None and not policy.should_retry(failure):
+            return failure
+        delay = with_jitter(policy.delays[tracker.run_count - 1], policy.jitter_factor)
+        if delay > 0:
+            yield Sleep(delay)
+
+
+def failure_state(error: BaseException) -> State:
+    if isinstance(error, RunTimeout):
+        return TimedOut(error)
+    if isinstance(error, Exception):
+        return Failed(error)
+    return Crashed(error)  # KeyboardInterrupt, SystemExit: the process is going away
+
+
+def drive(steps: Steps, call: Callable[[], Any], timeout: float | None = None) -> State:
+    """Run ``steps`` with blocking calls."""
+    sent: Any = None
+    while True:
+        try:
+            effect = steps.send(sent)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        if isinstance(effect, Sleep):
+            time.sleep(effect.seconds)
+            sent = None
+        else:
+            sent = _call_blocking(call, timeout)
+
+
+async def adrive(steps: Steps, call: Callable[[], Awaitable[Any]], timeout: float | None = None) -> State:
+    """Run ``steps`` awaiting the calls and the sleeps."""
+    sent: Any = None
+    while True:
+        try:
+            effect = steps.send(sent)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        if isinstance(effect, Sleep):
+            await asyncio.sleep(effect.seconds)
+            sent = None
+        else:
+            sent = await _call_awaiting(call, timeout)
+
+
+def _call_blocking(call: Callable[[], Any], timeout: float | None) -> Outcome:
+    try:
+        return Outcome(call() if timeout is None else _call_with_deadline(call, timeout))
+    except BaseException as exc:  # noqa: BLE001 - every outcome becomes a state; result() re-raises it
+        return Outcome(error=exc)
+
+
+async def _call_awaiting(call: Callable[[], Awaitable[Any]], timeout: float | None) -> Outcome:
+    if timeout is None:
+        try:
+            return Outcome(await call())
+        except BaseException as exc:  # noqa: BLE001 - as in _call_blocking
+            return Outcome(error=exc)
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            value = await call()
+        return Outcome(value)
+    except TimeoutError as exc:
+        expired = RunTimeout(f"run exceeded its timeout of {timeout} s")
+        return Outcome(error=expired if deadline.expired() else exc)
+    except BaseException as exc:  # noqa: BLE001 - as in _call_blocking
+        return Outcome(error=exc)
+
+
+def _call_with_deadline(call: Callable[[], Any], timeout: float) -> Any:
+    """Run a blocking call in a helper thread (same contextvars) and stop waiting at the deadline.
+
+    Python cannot interrupt a running thread, so a timed-out body keeps running in the background; the run
+    is TimedOut all the same and its late result is dropped.
+    """
+    context = contextvars.copy_context()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = context.run(call)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="flowtrack-timeout", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise RunTimeout(f"run exceeded its timeout of {timeout} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

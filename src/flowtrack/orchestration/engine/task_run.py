@@ -1,0 +1,249 @@
+"""A task run: its bookkeeping, its life as engine steps, and the ways to run it (here, in a worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flowtrack._internal.clock import now_ms
+from flowtrack.orchestration.caching import CacheContext, cache_key
+from flowtrack.orchestration.context import FlowRunContext, TaskRunContext, flow_run_context, task_run_context
+from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, adrive, drive, run_attempts
+from flowtrack.orchestration.entities import RunKind, StateRecord, TaskEdge, TaskRunRecord
+from flowtrack.orchestration.errors import UpstreamFailed
+from flowtrack.orchestration.futures import TaskFuture, resolve_futures
+from flowtrack.orchestration.hooks import TaskContextPayload, enter_task_context
+from flowtrack.orchestration.recorder import Recorder
+from flowtrack.orchestration.results import pickle_dumps, pickle_loads
+from flowtrack.orchestration.states import Cached, Completed, Failed, Pending, State
+
+if TYPE_CHECKING:
+    from flowtrack.orchestration.tasks import Task
+
+__all__ = ["TaskRun", "run_task_awaiting", "run_task_blocking"]
+
+
+class TaskRun:
+    """One call of a task: identity, parameters, upstream futures and state history."""
+
+    __slots__ = (
+        "cache_key",
+        "context_payload",
+        "created_ms",
+        "dynamic_key",
+        "end_ms",
+        "flow_run_id",
+        "id",
+        "log_prints",
+        "name",
+        "parameters",
+        "recorder",
+        "start_ms",
+        "task",
+        "tracker",
+        "upstream",
+    )
+
+    def __init__(
+        self,
+        task: Task[..., Any],
+        parameters: dict[str, Any],
+        flow: FlowRunContext | None,
+        upstream: list[tuple[TaskFuture, str]],
+        context_payload: TaskContextPayload = (),
+    ) -> None:
+        self.task = task
+        self.id = uuid.uuid4().hex
+        self.parameters = parameters
+        self.flow_run_id = flow.flow_run_id if flow is not None else ""
+        self.recorder: Recorder | None = flow.recorder if flow is not None else None
+        self.dynamic_key = flow.next_dynamic_key(task.task_key) if flow is not None else "0"
+        self.name = task.run_name(parameters, self.dynamic_key)
+        self.log_prints = task.log_prints or (flow is not None and flow.log_prints)
+        self.upstream = upstream
+        self.context_payload = context_payload
+        self.created_ms = now_ms()
+        self.start_ms: int | None = None
+        self.end_ms: int | None = None
+        self.cache_key: str | None = None
+        self.tracker = RunTracker(self.id, RunKind.TASK, self._record)
+        if upstream and self.recorder is not None:
+            self.recorder.edges([TaskEdge(self.id, f.task_run_id, name) for f, name in upstream])
+        self.tracker.set(Pending())
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For a worker process: no recorder (the worker collects its own) and no live futures."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        state["recorder"] = None
+        state["upstream"] = [(_DoneUpstream(f.task_run_id), name) for f, name in self.upstream]
+        state["tracker"] = (self.tracker.history, self.tracker.run_count)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        history, run_count = state.pop("tracker")
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.tracker = RunTracker(self.id, RunKind.TASK, self._record)
+        self.tracker.history = list(history)
+        self.tracker.run_count = run_count
+        self.tracker.state = history[-1] if history else None
+
+    def _record(self, state: State, record: StateRecord) -> None:
+        if state.is_running() and self.start_ms is None:
+            self.start_ms = state.timestamp_ms
+        elif state.is_final():
+            self.end_ms = state.timestamp_ms
+        if self.recorder is None:
+            return
+        self.recorder.task_run(
+            TaskRunRecord(
+                id=self.id,
+                flow_run_id=self.flow_run_id,
+                task_key=self.task.task_key,
+                name=self.name,
+                dynamic_key=self.dynamic_key,
+                state_type=state.type,
+                state_name=state.name,
+                created_ms=self.created_ms,
+                start_ms=self.start_ms,
+                end_ms=self.end_ms,
+                cache_key=self.cache_key,
+                run_count=self.tracker.run_count,
+                tags=self.task.tags,
+                state_message=state.message,
+                upstream_task_run_ids=tuple(f.task_run_id for f, _ in self.upstream),
+            ),
+            record,
+        )
+
+    # -- the run's life ----------
+    def steps(self) -> Steps:
+        upstream_error = self._upstream_error()
+        if upstream_error is not None:
+            return self._finish(Failed(upstream_error))
+        if self.upstream:
+            self.parameters = resolve_futures(self.parameters)
+        cached = self._cache_hit()
+        if cached is not None:
+            return self._finish(cached)
+        task = self.task
+        policy = RetryPolicy(
+            task.retries, task.retry_delays, task.retry_jitter_factor, self._retry_condition()
+        )
+        state = yield from run_attempts(self.tracker, policy, self._complete)
+        return self._finish(state)
+
+    def _upstream_error(self) -> UpstreamFailed | None:
+        for future, _ in self.upstream:
+            if not future.state.is_completed():
+                return UpstreamFailed(f"upstream task run {future.task_run_id} ended {future.state.name}")
+        return None
+
+    def _cache_hit(self) -> State | None:
+        task = self.task
+        if task.cache_policy is None and task.cache_key_fn is None:
+            return None
+        context = CacheContext(task.task_key, task.name, task.fn, self.parameters)
+        self.cache_key = cache_key(task.cache_policy, task.cache_key_fn, context)
+        if self.cache_key is None or task.refresh_cache:
+            return None
+        stored = task.cache_store().read(self.cache_key)
+        if stored is None:
+            return None
+        return Cached(stored.value, message=f"cache key {self.cache_key}")
+
+    def _complete(self, value: Any) -> State:
+        task = self.task
+        if self.cache_key is not None:
+            expires = task.cache_expiration_ms
+            task.cache_store().write(self.cache_key, value, None if expires is None else now_ms() + expires)
+        elif task.persist_result:
+            task.result_store().write(self.id, value)
+        return Completed(value)
+
+    def _retry_condition(self) -> Callable[[State], bool] | None:
+        condition = self.task.retry_condition_fn
+        if condition is None:
+            return None
+        return lambda state: bool(condition(self.task, self, state))
+
+    def _finish(self, state: State) -> State:
+        final = self.tracker.set(state)
+        hooks = self.task.on_completion if final.is_completed() else self.task.on_failure
+        for hook in hooks:
+            hook(self.task, self, final)
+        return final
+
+    # -- the call of the body ----------
+    def _context(self) -> TaskRunContext:
+        return TaskRunContext(
+            self.id, self.name, self.flow_run_id, self.parameters, self.log_prints, self.tracker.run_count
+        )
+
+    def call_blocking(self) -> Any:
+        token = task_run_context.set(self._context())
+        try:
+            args, kwargs = self.task.binder.call_args(self.parameters)
+            return self.task.fn(*args, **kwargs)
+        finally:
+            task_run_context.reset(token)
+
+    async def call_awaiting(self) -> Any:
+        token = task_run_context.set(self._context())
+        try:
+            args, kwargs = self.task.binder.call_args(self.parameters)
+            return await self.task.fn(*args, **kwargs)
+        finally:
+            task_run_context.reset(token)
+
+
+class _DoneUpstream:
+    """An upstream future's stand-in in a worker process (upstreams are done before a task is sent)."""
+
+    __slots__ = ("task_run_id",)
+
+    def __init__(self, task_run_id: str) -> None:
+        self.task_run_id = task_run_id
+
+    @property
+    def state(self) -> State:
+        return Completed()
+
+
+def run_task_blocking(run: TaskRun) -> State:
+    """Run a task to its final state in this thread (an async task gets its own event loop)."""
+    if run.task.is_async:
+        return asyncio.run(run_task_awaiting(run))
+    return drive(run.steps(), run.call_blocking, run.task.timeout_seconds)
+
+
+async def run_task_awaiting(run: TaskRun) -> State:
+    if not run.task.is_async:
+        return run_task_blocking(run)
+    return await adrive(run.steps(), run.call_awaiting, run.task.timeout_seconds)
+
+
+def run_task_in_worker(run: TaskRun) -> State:
+    """A worker's entry: re-enter the submitting side's hook contexts, then run."""
+    with enter_task_context(run.context_payload):
+        return run_task_blocking(run)
+
+
+def run_task_in_process(payload: bytes) -> bytes:
+    """A worker process's entry: run with a collecting recorder and send the state and records back."""
+    run: TaskRun = pickle_loads(payload)
+    recorder = Recorder(None)
+    run.recorder = recorder
+    flow = FlowRunContext(run.flow_run_id, "", "", {}, recorder, None, run.log_prints)
+    token = flow_run_context.set(flow)
+    try:
+        state = run_task_in_worker(run)
+    finally:
+        flow_run_context.reset(token)
+    try:
+        return pickle_dumps((state, recorder.take()))
+    except Exception as exc:  # noqa: BLE001 - an unpicklable result must not lose the run's records
+        failed = Failed(RuntimeError(f"the result of task run {run.id} cannot be sent back: {exc}"))
+        return pickle_dumps((failed, recorder.take()))

@@ -1,0 +1,21 @@
+"""Errors the orchestration engine raises on purpose."""
+
+from __future__ import annotations
+
+from flowtrack.exceptions import FlowtrackError, InvalidArgument
+
+
+class ParameterValidationError(InvalidArgument, TypeError):
+    """A flow or task was called with arguments that do not match its signature or type hints."""
+
+
+class RunTimeout(FlowtrackError, TimeoutError):
+    """A flow or task run exceeded its ``timeout_seconds``."""
+
+
+class UpstreamFailed(FlowtrackError):
+    """A task did not run because a task it depends on did not complete."""
+
+
+class MissingFlowRun(FlowtrackError, RuntimeError):
+    """The call needs a running flow (``submit``, ``map``, ``get_run_logger`` outside any run)."""

@@ -1,0 +1,173 @@
+"""``@flow`` and the Flow object. Calling a flow runs it (a flow called inside a flow is a subflow)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from flowtrack._internal.ids import random_run_name
+from flowtrack.exceptions import InvalidArgument
+from flowtrack.orchestration.parameters import ParameterBinder
+from flowtrack.orchestration.retries import RetryDelay, retry_delays
+from flowtrack.orchestration.run_logging import enable_print_capture
+from flowtrack.orchestration.states import State
+from flowtrack.orchestration.task_runners.base import TaskRunner
+from flowtrack.orchestration.task_runners.threads import ThreadPoolTaskRunner
+
+__all__ = ["Flow", "flow"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+FlowHook = Callable[..., None]
+
+
+class Flow(Generic[P, R]):
+    """A function the engine runs as flow runs. Unknown options (``experiment=...``) reach lifecycle hooks."""
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        version: str | None = None,
+        flow_run_name: str | Callable[[], str] | None = None,
+        retries: int = 0,
+        retry_delay_seconds: RetryDelay = 0,
+        retry_jitter_factor: float | None = None,
+        timeout_seconds: float | None = None,
+        validate_parameters: bool = True,
+        task_runner: TaskRunner | None = None,
+        log_prints: bool = False,
+        tags: Iterable[str] = (),
+        on_completion: Sequence[FlowHook] = (),
+        on_failure: Sequence[FlowHook] = (),
+        on_cancellation: Sequence[FlowHook] = (),
+        on_crashed: Sequence[FlowHook] = (),
+        **extra_options: Any,
+    ) -> None:
+        if not callable(fn):
+            raise InvalidArgument("@flow needs a function", field="fn")
+        if retries < 0:
+            raise InvalidArgument("retries must be >= 0", field="retries")
+        if timeout_seconds is not None and timeout_seconds <= 0:
+            raise InvalidArgument("timeout_seconds must be > 0", field="timeout_seconds")
+        self.fn = fn
+        self.name: str = name or str(getattr(fn, "__name__", "flow"))
+        self.description = description if description is not None else inspect.getdoc(fn)
+        self.version = version
+        self.flow_run_name = flow_run_name
+        self.retries = retries
+        self.retry_delays = retry_delays(retry_delay_seconds, retries)
+        self.retry_jitter_factor = retry_jitter_factor
+        self.timeout_seconds = timeout_seconds
+        self.task_runner = task_runner or ThreadPoolTaskRunner()
+        self.log_prints = log_prints
+        self.tags = tuple(tags)
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.binder = ParameterBinder(fn, f"flow {self.name!r}", validate_parameters)
+        self.on_completion = tuple(on_completion)
+        self.on_failure = tuple(on_failure)
+        self.on_cancellation = tuple(on_cancellation)
+        self.on_crashed = tuple(on_crashed)
+        self.extra_options = dict(extra_options)
+        self._options = {
+            "name": name, "description": description, "version": version, "flow_run_name": flow_run_name,
+            "retries": retries, "retry_delay_seconds": retry_delay_seconds,
+            "retry_jitter_factor": retry_jitter_factor, "timeout_seconds": timeout_seconds,
+            "validate_parameters": validate_parameters, "task_runner": task_runner, "log_prints": log_prints,
+            "tags": self.tags, "on_completion": self.on_completion, "on_failure": self.on_failure,
+            "on_cancellation": self.on_cancellation, "on_crashed": self.on_crashed, **extra_options,
+        }  # fmt: skip
+        if log_prints:
+            enable_print_capture()
+        self.__doc__ = fn.__doc__
+        self.__name__ = self.name
+        self.__wrapped__ = fn
+
+    def with_options(self, **changes: Any) -> Flow[P, R]:
+        return Flow(self.fn, **{**self._options, **changes})
+
+    def run_name(self, parameters: dict[str, Any]) -> str:
+        template = self.flow_run_name
+        if template is None:
+            return random_run_name()
+        if callable(template):
+            return template()
+        try:
+            return template.format(**parameters)
+        except (KeyError, IndexError) as exc:
+            raise InvalidArgument(
+                f"flow_run_name {template!r} names an unknown parameter {exc}", field="flow_run_name"
+            ) from None
+
+    def hooks_for(self, state: State) -> tuple[FlowHook, ...]:
+        if state.is_completed():
+            return self.on_completion
+        if state.is_cancelled():
+            return self.on_cancellation
+        if state.is_crashed():
+            return self.on_crashed
+        return self.on_failure
+
+    def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
+        """Run the flow; returns its value (or its final State with ``return_state=True``).
+
+        Arguments are checked against the type hints first (``validate_parameters``); a mismatch raises
+        ParameterValidationError naming the parameter, and no run is recorded. Calling an ``async def`` flow
+        returns an awaitable.
+        """
+        from flowtrack.orchestration.engine.core import drive
+        from flowtrack.orchestration.engine.flow_run import FlowRun
+
+        run = FlowRun(self, self.binder.bind(args, kwargs))
+        if self.is_async:
+            return self._acall(run, return_state)
+        call_args, call_kwargs = self.binder.call_args(run.parameters)
+
+        def body() -> Any:
+            value = self.fn(*call_args, **call_kwargs)
+            run.wait_for_submitted()
+            return value
+
+        state = drive(run.steps(), body, self.timeout_seconds)
+        return state if return_state else state.result()
+
+    async def _acall(self, run: Any, return_state: bool) -> Any:
+        from flowtrack.orchestration.engine.core import adrive
+
+        call_args, call_kwargs = self.binder.call_args(run.parameters)
+
+        async def body() -> Any:
+            value = await self.fn(*call_args, **call_kwargs)  # type: ignore[misc]
+            run.wait_for_submitted()
+            return value
+
+        state = await adrive(run.steps(), body, self.timeout_seconds)
+        return state if return_state else state.result()
+
+    def __repr__(self) -> str:
+        return f"Flow(name={self.name!r})"
+
+
+@overload
+def flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
+
+
+@overload
+def flow(*, name: str | None = None, **options: Any) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+
+
+def flow(
+    fn: Callable[P, R] | None = None, /, **options: Any
+) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
+    """Make a function a flow: ``@flow`` or ``@flow(name=..., retries=..., experiment=...)``."""
+    if fn is not None:
+        return Flow(fn, **options)
+
+    def decorate(function: Callable[P, R]) -> Flow[P, R]:
+        return Flow(function, **options)
+
+    return decorate

@@ -1,0 +1,46 @@
+"""Retry delays: a number, a list (one entry per retry, the last repeated) or ``exponential_backoff``."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+
+from flowtrack.exceptions import InvalidArgument
+
+RetryDelay = float | Sequence[float] | Callable[[int], Sequence[float]]
+
+__all__ = ["RetryDelay", "exponential_backoff", "retry_delays"]
+
+
+def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
+    """Delays ``backoff_factor * 2**n`` for retry ``n``: pass as ``retry_delay_seconds``."""
+    if backoff_factor < 0:
+        raise InvalidArgument("backoff_factor must be >= 0", field="backoff_factor")
+
+    def delays(retries: int) -> list[float]:
+        return [backoff_factor * 2**n for n in range(retries)]
+
+    return delays
+
+
+def retry_delays(spec: RetryDelay, retries: int) -> tuple[float, ...]:
+    """The delay before each of ``retries`` retries; raises InvalidArgument naming ``retry_delay_seconds``."""
+    if callable(spec):
+        spec = spec(retries)
+    if isinstance(spec, int | float):
+        values: list[float] = [float(spec)] * retries
+    else:
+        values = [float(v) for v in spec]
+        if retries and not values:
+            raise InvalidArgument("retry_delay_seconds is an empty list", field="retry_delay_seconds")
+        values = (values + [values[-1]] * retries)[:retries] if values else []
+    if any(v < 0 for v in values):
+        raise InvalidArgument("retry_delay_seconds must not be negative", field="retry_delay_seconds")
+    return tuple(values)
+
+
+def with_jitter(delay: float, jitter_factor: float | None) -> float:
+    """``delay`` stretched by up to ``jitter_factor`` times itself, so retrying clients spread out."""
+    if not jitter_factor or delay <= 0:
+        return delay
+    return delay * (1 + random.uniform(0, jitter_factor))

@@ -1,0 +1,7 @@
+"""Task runners: where submitted task runs execute. Threads by default; processes for CPU-bound work."""
+
+from flowtrack.orchestration.task_runners.base import TaskRunner
+from flowtrack.orchestration.task_runners.processes import ProcessPoolTaskRunner
+from flowtrack.orchestration.task_runners.threads import ThreadPoolTaskRunner
+
+__all__ = ["ProcessPoolTaskRunner", "TaskRunner", "ThreadPoolTaskRunner"]

@@ -1,0 +1,51 @@
+"""The task runner contract: start a task run once its upstream runs are done, and report its final state."""
+
+from __future__ import annotations
+
+import abc
+import concurrent.futures
+from typing import TYPE_CHECKING, Self
+
+from flowtrack.orchestration.futures import TaskFuture, when_all_done
+from flowtrack.orchestration.states import Crashed, State
+
+if TYPE_CHECKING:
+    from flowtrack.orchestration.engine.task_run import TaskRun
+
+__all__ = ["TaskRunner"]
+
+
+class TaskRunner(abc.ABC):
+    """Each flow run uses its own copy (``duplicate``), shut down when the flow run ends."""
+
+    def submit(self, run: TaskRun) -> TaskFuture:
+        future = TaskFuture(run.id, run.name)
+        upstream = [f for f, _ in run.upstream]
+        when_all_done(upstream, lambda: self._start_and_report(run, future))
+        return future
+
+    def _start_and_report(self, run: TaskRun, future: TaskFuture) -> None:
+        try:
+            started = self._start(run)
+        except Exception as exc:  # noqa: BLE001 - e.g. a pool shut down: the run crashed, the flow goes on
+            future.set_state(run.tracker.set(Crashed(exc)))
+            return
+        started.add_done_callback(lambda done: future.set_state(self._final_state(run, done)))
+
+    def _final_state(self, run: TaskRun, done: concurrent.futures.Future[State]) -> State:
+        try:
+            return done.result()
+        except BaseException as exc:  # noqa: BLE001 - the worker itself died (a killed process)
+            return run.tracker.set(Crashed(exc))
+
+    @abc.abstractmethod
+    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
+        """Begin running ``run`` (its upstream runs are done) and return its final state's future."""
+
+    @abc.abstractmethod
+    def duplicate(self) -> Self:
+        """A fresh, unstarted runner with the same settings."""
+
+    @abc.abstractmethod
+    def shutdown(self) -> None:
+        """Wait for running task runs and release workers."""

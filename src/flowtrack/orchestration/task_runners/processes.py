@@ -1,0 +1,61 @@
+"""A process pool task runner for CPU-bound tasks.
+
+Task runs travel to worker processes with cloudpickle (so tasks defined in ``__main__`` or notebooks work).
+A worker collects the run's records (states, logs) and sends them back with the final state; the flow's
+recorder stores them. Workers are started with ``spawn`` so no lock held by another thread is inherited.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+from typing import TYPE_CHECKING, Self
+
+from flowtrack.exceptions import InvalidArgument
+from flowtrack.orchestration.results import pickle_dumps, pickle_loads
+from flowtrack.orchestration.states import State
+from flowtrack.orchestration.task_runners.base import TaskRunner
+
+if TYPE_CHECKING:
+    from flowtrack.orchestration.engine.task_run import TaskRun
+
+__all__ = ["ProcessPoolTaskRunner"]
+
+
+class ProcessPoolTaskRunner(TaskRunner):
+    def __init__(self, max_workers: int | None = None) -> None:
+        if max_workers is not None and max_workers < 1:
+            raise InvalidArgument("max_workers must be >= 1", field="max_workers")
+        self.max_workers = max_workers
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
+        from flowtrack.orchestration.engine.task_run import run_task_in_process
+
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = concurrent.futures.ProcessPoolExecutor(self.max_workers, mp_context=context)
+        recorder = run.recorder
+        sent = self._pool.submit(run_task_in_process, pickle_dumps(run))
+        state_future: concurrent.futures.Future[State] = concurrent.futures.Future()
+
+        def arrived(done: concurrent.futures.Future[bytes]) -> None:
+            try:
+                state, batch = pickle_loads(done.result())
+            except BaseException as exc:  # noqa: BLE001 - reported as the run's crash by the base class
+                state_future.set_exception(exc)
+                return
+            if recorder is not None:
+                recorder.merge(batch)
+            state_future.set_result(state)
+
+        sent.add_done_callback(arrived)
+        return state_future
+
+    def duplicate(self) -> Self:
+        return type(self)(self.max_workers)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
