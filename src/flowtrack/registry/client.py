@@ -30,9 +30,11 @@ class RegistryClient:
     artifact_root: str
     _registry_store: RegistryStore | None = None
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, *, store: RegistryStore | None = None) -> None:
+        """``store`` replaces the one the URI names (the server passes the store it opened)."""
         self.tracking_uri = tracking_uri or tracking_uri_state.get_tracking_uri()
         self.artifact_root = load_settings().resolved_artifact_root()
+        self._registry_store = store
 
     @property
     def registry_store(self) -> RegistryStore:

@@ -40,7 +40,7 @@ class ModelVersionStage(enum.StrEnum):
         found = _STAGES.get(value.lower()) if isinstance(value, str) else None
         if found is None:
             choices = ", ".join(stage.value for stage in cls)
-            raise InvalidArgument(f"invalid stage {value!r}: use one of {choices}", field=field)
+            raise InvalidArgument(f"invalid {field} {value!r}: use one of {choices}", field=field)
         return found
 
     @property

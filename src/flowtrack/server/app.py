@@ -23,6 +23,7 @@ from flowtrack.server.middleware import JsonBodies
 from flowtrack.server.responses import OrjsonResponse
 from flowtrack.server.services.artifacts import ArtifactService
 from flowtrack.server.services.logged_models import LoggedModelService
+from flowtrack.server.services.registry import open_registry
 from flowtrack.server.services.tracking import TrackingService
 from flowtrack.tracking.stores.base import TrackingStore
 
@@ -58,6 +59,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = await run_in_threadpool(_open_store, config)
     app.state.tracking = TrackingService(store)
     app.state.logged_models = LoggedModelService(store)
+    app.state.registry = await run_in_threadpool(
+        open_registry, config.backend_store_uri, config.store_artifact_root
+    )
     app.state.artifacts = ArtifactService(config.artifacts_destination, config.max_upload_bytes)
     try:
         yield

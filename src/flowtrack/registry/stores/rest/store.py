@@ -90,7 +90,8 @@ class RestRegistryStore(RegistryStore):
             response = self.session.send(call.method, path, body=body, headers=headers, retry=call.retry)
         where = f"{call.method} {self.session.endpoint.display}/{path}"
         if not response.is_success:
-            raise _registry_error(error_for(Subject.SEARCH, response, where), call)
+            subject = Subject.SEARCH if call.path.endswith("/search") else Subject.LOGGED_MODEL
+            raise _registry_error(error_for(subject, response, where))
         return _json(response, where)
 
     # -- registered models -----------------------------------------------------------------------------------
@@ -230,14 +231,14 @@ def _registry_order(clause: OrderBy) -> str:
     return f"{clause.key} {'ASC' if clause.ascending else 'DESC'}"
 
 
-def _registry_error(error: FlowtrackError, call: Call) -> FlowtrackError:
-    """The registry's exception class for a generic one, chosen by the endpoint and the message."""
+def _registry_error(error: FlowtrackError) -> FlowtrackError:
+    """The registry's exception class for a generic one, chosen by what the message is about."""
     message = str(error)
     if isinstance(error, NotFound):
         lowered = message.lower()
         if "alias" in lowered:
             return AliasNotFound(message)
-        if "version" in lowered and call.path.startswith("model-versions"):
+        if "model version" in lowered:
             return ModelVersionNotFound(message)
         return RegisteredModelNotFound(message) if "registered model" in lowered else NotFound(message)
     if isinstance(error, AlreadyExists):
