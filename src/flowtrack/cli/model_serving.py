@@ -14,6 +14,13 @@ import typer
 from flowtrack.cli import output
 
 DEFAULT_PORT = 5001
+EXAMPLES = (
+    "Examples:\n\n"
+    "  [cyan]flowtrack models serve -m models:/taxi-model@production --port 5001[/]\n\n"
+    "  [cyan]curl -X POST localhost:5001/invocations -H 'Content-Type: application/json' "
+    '-d \'{"dataframe_records": [{"x": 1.5}]}\'[/]\n\n'
+    "Docs: docs/models.md."
+)
 
 
 def serve(

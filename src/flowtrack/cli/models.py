@@ -24,7 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-app.command(name="serve", help="Serve a model: /ping, /health and /invocations.")(model_serving.serve)
+app.command(name="serve", help="Serve a model: /ping and /invocations.", epilog=model_serving.EXAMPLES)(
+    model_serving.serve
+)
 
 
 SHORT_ID = 8
