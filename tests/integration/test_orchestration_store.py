@@ -248,7 +248,7 @@ def test_a_final_state_cannot_be_left(orch: SqlOrchestrationStore) -> None:
     run = flow_run(state=StateType.COMPLETED, end_ms=T0 + 5)
     orch.write(WriteBatch(flow_runs=[run]))
     for proposed in (StateType.CANCELLED, StateType.RUNNING, StateType.FAILED):
-        with pytest.raises(InvalidArgument, match="final state cannot be left"):
+        with pytest.raises(InvalidArgument, match="a final state cannot be left"):
             orch.set_flow_run_state(run.id, proposed, proposed.value.title(), None)
     # the engine cannot move it either: its late record is dropped, with the states it carried
     late = dataclasses.replace(run, state_type=StateType.RUNNING, state_name="Running")

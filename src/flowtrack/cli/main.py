@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from flowtrack.cli import config, db, experiments, models, output, runs, server
+from flowtrack.cli import config, db, experiments, flow_runs, flows, models, output, runs, server
 from flowtrack.cli.output import FlowtrackGroup, TrackingUriOption
 from flowtrack.exceptions import MissingDependency
 
@@ -30,6 +30,8 @@ app.add_typer(db.app, name="db", rich_help_panel="Setup")
 app.add_typer(experiments.app, name="experiments", rich_help_panel="Tracking")
 app.add_typer(runs.app, name="runs", rich_help_panel="Tracking")
 app.add_typer(models.app, name="models", rich_help_panel="Models")
+app.add_typer(flows.app, name="flows", rich_help_panel="Orchestration")
+app.add_typer(flow_runs.app, name="flow-runs", rich_help_panel="Orchestration")
 app.add_typer(server.app, name="server", rich_help_panel="Server")
 app.command(name="ui", rich_help_panel="Server", epilog=server.UI_EPILOG)(server.ui)
 

@@ -49,8 +49,7 @@ def outside_move(current: StateType, proposed: StateType, name: str, *, force: b
         return Move(proposed, name)
     if current.is_final:
         raise InvalidArgument(
-            f"the flow run is {current.value} already: a final state cannot be left (pass force=True to "
-            "override)",
+            f"the flow run is {current.value} already, and a final state cannot be left",
             field="state",
         )
     if proposed in CANCEL_REQUESTS:

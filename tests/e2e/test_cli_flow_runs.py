@@ -1,0 +1,153 @@
+"""`flowtrack flows …` and `flowtrack flow-runs …` over flows run in the test's embedded store."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner, Result
+
+import flowtrack
+from flowtrack.cli.main import app
+from flowtrack.lineage import flow, task
+from flowtrack.orchestration.client import OrchestrationClient
+from flowtrack.orchestration.entities import FlowRunRecord, StateType
+
+
+def flowtrack_cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def assert_user_error(result: Result, *fragments: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+@task
+def clean(x: int) -> int:
+    flowtrack.get_run_logger().warning("row %d looks odd", x)
+    return x
+
+
+@flow(tags=["nightly"])
+def etl(rows: int = 2) -> int:
+    flowtrack.get_run_logger().info("loading %d rows", rows)
+    return sum(clean.map(range(rows)).result())
+
+
+@flow
+def train() -> None:
+    raise RuntimeError("diverged")
+
+
+def run_flows() -> dict[str, FlowRunRecord]:
+    etl(2)
+    train(return_state=True)
+    client = OrchestrationClient()
+    return {run.flow_name: run for run in client.read_flow_runs()}
+
+
+def test_flows_list_shows_each_flow_with_its_latest_run() -> None:
+    runs = run_flows()
+    result = flowtrack_cli("flows", "list")
+    assert result.exit_code == 0, result.output
+    assert "etl" in result.output
+    assert "train" in result.output
+    assert runs["train"].id[:8] in result.output
+    assert "FAILED" in result.output
+    listed = json.loads(flowtrack_cli("flows", "list", "-o", "json").output)
+    assert {item["name"]: item["latest_flow_run_id"] for item in listed} == {
+        "etl": runs["etl"].id,
+        "train": runs["train"].id,
+    }
+
+
+def test_flow_runs_list_filters_and_prints_json() -> None:
+    runs = run_flows()
+    table = flowtrack_cli("flow-runs", "list")
+    assert table.exit_code == 0, table.output
+    assert runs["etl"].id[:8] in table.output
+    assert runs["train"].id[:8] in table.output
+    assert runs["etl"].tracking_run_id is not None
+    assert runs["etl"].tracking_run_id[:8] in table.output
+    failed = json.loads(flowtrack_cli("flow-runs", "list", "--state", "failed", "-o", "json").output)
+    assert [item["flow_name"] for item in failed] == ["train"]
+    tagged = json.loads(flowtrack_cli("flow-runs", "list", "--tag", "nightly", "-o", "json").output)
+    assert [item["id"] for item in tagged] == [runs["etl"].id]
+    recent = json.loads(
+        flowtrack_cli("flow-runs", "list", "--since", "1h", "--flow", "etl", "-o", "json").output
+    )
+    assert [item["parameters"] for item in recent] == [{"rows": 2}]
+    assert json.loads(flowtrack_cli("flow-runs", "list", "--until", "2020-01-01", "-o", "json").output) == []
+
+
+def test_inspect_shows_state_history_parameters_and_task_runs() -> None:
+    run = run_flows()["etl"]
+    result = flowtrack_cli("flow-runs", "inspect", run.id[:8])
+    assert result.exit_code == 0, result.output
+    for fragment in (run.id, "COMPLETED", "clean-0", "clean-1", "State history", "rows", "nightly"):
+        assert fragment in result.output
+    details = json.loads(flowtrack_cli("flow-runs", "inspect", run.name, "-o", "json").output)
+    assert details["id"] == run.id
+    assert [state["type"] for state in details["states"]][-1] == "COMPLETED"
+    assert sorted(task["name"] for task in details["task_runs"]) == ["clean-0", "clean-1"]
+
+
+def test_logs_prints_flow_and_task_lines_with_a_level_filter() -> None:
+    run = run_flows()["etl"]
+    result = flowtrack_cli("flow-runs", "logs", run.id[:8])
+    assert result.exit_code == 0, result.output
+    assert "loading 2 rows" in result.output
+    assert "row 1 looks odd" in result.output
+    warnings = json.loads(
+        flowtrack_cli("flow-runs", "logs", run.id, "--level", "warning", "-o", "json").output
+    )
+    assert sorted(line["message"] for line in warnings) == ["row 0 looks odd", "row 1 looks odd"]
+    assert {line["level"] for line in warnings} == {"WARNING"}
+
+
+def test_cancel_refuses_a_finished_run_and_delete_removes_it() -> None:
+    runs = run_flows()
+    assert_user_error(flowtrack_cli("flow-runs", "cancel", runs["etl"].id[:8]), "final state cannot be left")
+    deleted = flowtrack_cli("flow-runs", "delete", runs["train"].id[:8])
+    assert deleted.exit_code == 0, deleted.output
+    assert "Deleted flow run" in deleted.output
+    remaining = json.loads(flowtrack_cli("flow-runs", "list", "-o", "json").output)
+    assert [item["flow_name"] for item in remaining] == ["etl"]
+
+
+def test_cancel_moves_a_running_run_to_cancelling() -> None:
+    from flowtrack.orchestration.entities import WriteBatch
+    from flowtrack.orchestration.stores.registry import get_orchestration_store
+
+    store = get_orchestration_store()
+    record = FlowRunRecord(
+        "0123456789abcdef0123456789abcdef",
+        "f",
+        "slow",
+        "still-going",
+        StateType.RUNNING,
+        "Running",
+        {},
+        (),
+        1,
+    )
+    store.write(WriteBatch(flow_runs=[record]))
+    result = flowtrack_cli("flow-runs", "cancel", "still-going", "-m", "too slow")
+    assert result.exit_code == 0, result.output
+    assert "CANCELLING" in result.output
+    assert store.get_flow_run(record.id).state_message == "too slow"
+
+
+def test_bad_references_and_options_are_user_errors() -> None:
+    run_flows()
+    assert_user_error(flowtrack_cli("flow-runs", "inspect", "nope-nope"), "no flow run", "nope-nope")
+    assert_user_error(flowtrack_cli("flow-runs", "list", "--state", "done"), "state must be one of", "'done'")
+    assert_user_error(flowtrack_cli("flow-runs", "list", "--since", "yesterday"), "--since", "yesterday")
+    assert_user_error(flowtrack_cli("flow-runs", "logs", "etl", "--level", "loud"), "--level")
+    assert_user_error(flowtrack_cli("flow-runs", "list", "--limit", "0"), "limit")
+    assert_user_error(
+        flowtrack_cli("flow-runs", "list", "--tracking-uri", "sqlite:////nonexistent/x.db"), "does not exist"
+    )
