@@ -15,16 +15,20 @@ from starlette.concurrency import run_in_threadpool
 
 from flowtrack import __version__
 from flowtrack.exceptions import FlowtrackError
-from flowtrack.server import errors
+from flowtrack.server import errors, web_ui
 from flowtrack.server.api import meta, mlflow, mlflow_artifacts
+from flowtrack.server.api.v1 import orchestration as v1_orchestration
+from flowtrack.server.api.v1 import tracking as v1_tracking
 from flowtrack.server.config import ServerConfig
 from flowtrack.server.limits import MAX_JSON_BODY_BYTES
 from flowtrack.server.middleware import JsonBodies
 from flowtrack.server.responses import OrjsonResponse
 from flowtrack.server.services.artifacts import ArtifactService
 from flowtrack.server.services.logged_models import LoggedModelService
+from flowtrack.server.services.orchestration import open_orchestration
 from flowtrack.server.services.registry import open_registry
 from flowtrack.server.services.tracking import TrackingService
+from flowtrack.server.services.ui_reads import UiReadService
 from flowtrack.tracking.stores.base import TrackingStore
 
 _log = logging.getLogger(__name__)
@@ -42,6 +46,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.config = config
     prefixes = tuple(f"{prefix}/" for prefix in mlflow.PREFIXES)
     app.add_middleware(JsonBodies, prefixes=prefixes, limit=MAX_JSON_BODY_BYTES)
+    app.add_middleware(web_ui.WebUi)  # the web UI's files and client routes: GETs outside the API
     errors.install_error_handlers(app)
     app.include_router(meta.router)
     tracking_routes = mlflow.build_router()
@@ -50,6 +55,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     if config.serve_artifacts:
         for index, prefix in enumerate(mlflow_artifacts.PREFIXES):
             app.include_router(mlflow_artifacts.router, prefix=prefix, include_in_schema=index == 0)
+    app.include_router(v1_tracking.router)
+    app.include_router(v1_orchestration.router)
     return app
 
 
@@ -62,10 +69,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.registry = await run_in_threadpool(
         open_registry, config.backend_store_uri, config.store_artifact_root
     )
+    app.state.ui_reads = UiReadService(store)
     app.state.artifacts = ArtifactService(config.artifacts_destination, config.max_upload_bytes)
+    app.state.orchestration = await run_in_threadpool(open_orchestration, config.backend_store_uri)
     try:
         yield
     finally:
+        await run_in_threadpool(app.state.orchestration.close)
         await run_in_threadpool(store.close)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from flowtrack import __version__
+from flowtrack.server import web_ui
 from flowtrack.server.responses import OrjsonResponse
 
 router = APIRouter(tags=["server"])
@@ -17,7 +18,8 @@ _HOME = """<!doctype html>
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}}</style>
 </head><body>
 <h1>flowtrack {version}</h1>
-<p>This is a flowtrack tracking server. The web UI is coming; meanwhile it speaks MLflow's REST API, so
+<p>This is a flowtrack tracking server. Its web UI was not built into this installation (building it needs
+Node.js and npm: reinstall flowtrack from a checkout with them on the PATH). It speaks MLflow's REST API, so
 <code>MLFLOW_TRACKING_URI={url}</code> points the mlflow client here, and
 <code>flowtrack config set tracking_uri={url}</code> points flowtrack here.</p>
 <ul>
@@ -30,6 +32,8 @@ _HOME = """<!doctype html>
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
+    if web_ui.built():
+        return web_ui.index()
     url = html.escape(str(request.base_url).rstrip("/"))
     return HTMLResponse(_HOME.format(version=__version__, url=url))
 

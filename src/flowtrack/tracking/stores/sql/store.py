@@ -59,6 +59,7 @@ from flowtrack.tracking.stores.sql.sqlite_fast import SqliteFastPath
 from flowtrack.tracking.stores.sql.tables import experiment_tags, experiments, runs
 from flowtrack.tracking.stores.sql.tables import params as param_table
 from flowtrack.tracking.stores.sql.tables import tags as tag_table
+from flowtrack.tracking.stores.sql.ui_reads import UiReads
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -112,6 +113,10 @@ class SqlTrackingStore(SqlLoggedModels, TrackingStore):
                 yield conn
         except OperationalError as exc:
             raise StoreUnavailable(unavailable_message(self._engine.url, exc, "use")) from exc
+
+    def ui_reads(self) -> UiReads:
+        """The web UI's compact reads (run pages with a total, columns, downsampled histories)."""
+        return UiReads(self._engine)
 
     def close(self) -> None:
         if self._fast is not None:

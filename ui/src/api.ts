@@ -1,0 +1,188 @@
+// The server's HTTP API: MLflow's REST API for reads and writes, flowtrack's /api/v1 for the UI's bulk reads.
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  /** The character position a filter error points at, when the server names one. */
+  get position(): number | null {
+    const match = /at position (\d+)/.exec(this.message);
+    return match ? Number(match[1]) : null;
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(path, init);
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : {};
+  if (!response.ok) {
+    throw new ApiError(response.status, body.error_code ?? "ERROR", body.message ?? response.statusText);
+  }
+  return body as T;
+}
+
+const MLFLOW = "/ajax-api/2.0/mlflow";
+
+export function get<T>(path: string, params: Record<string, string | string[] | number | undefined> = {}): Promise<T> {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item));
+  }
+  const suffix = query.toString();
+  return request<T>(suffix ? `${path}?${suffix}` : path);
+}
+
+export function post<T>(path: string, body: unknown): Promise<T> {
+  return request<T>(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+// -- shapes ------------------------------------------------------------------------------------------------
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time?: number;
+  last_update_time?: number;
+  tags?: KeyValue[];
+}
+
+export interface RunInfo {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time?: number;
+  artifact_uri: string;
+  lifecycle_stage: string;
+}
+
+export interface MetricPoint {
+  key: string;
+  value: number | string;
+  timestamp: number;
+  step: number;
+}
+
+export interface DatasetInput {
+  tags?: KeyValue[];
+  dataset: { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string };
+}
+
+export interface Run {
+  info: RunInfo;
+  data: { metrics?: MetricPoint[]; params?: KeyValue[]; tags?: KeyValue[] };
+  inputs?: { dataset_inputs?: DatasetInput[] };
+  outputs?: { model_outputs?: { model_id: string; step: number }[] };
+}
+
+export interface TableRow {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: string;
+  params: Record<string, string>;
+  metrics: Record<string, number | string>;
+  tags: Record<string, string>;
+}
+
+export interface Columns {
+  params: string[];
+  metrics: string[];
+  tags: string[];
+}
+
+export interface History {
+  run_id: string;
+  key: string;
+  total: number;
+  sampled: boolean;
+  steps: number[];
+  timestamps: number[];
+  values: (number | null)[];
+}
+
+export interface FileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
+
+// -- calls -------------------------------------------------------------------------------------------------
+export const api = {
+  searchExperiments: (filter: string, viewType: string) =>
+    post<{ experiments?: Experiment[] }>(`${MLFLOW}/experiments/search`, {
+      max_results: 1000,
+      filter: filter || undefined,
+      view_type: viewType,
+      order_by: ["last_update_time DESC"],
+    }),
+  getExperiment: (id: string) => get<{ experiment: Experiment }>(`${MLFLOW}/experiments/get`, { experiment_id: id }),
+  createExperiment: (name: string) => post<{ experiment_id: string }>(`${MLFLOW}/experiments/create`, { name }),
+  renameExperiment: (id: string, name: string) =>
+    post(`${MLFLOW}/experiments/update`, { experiment_id: id, new_name: name }),
+  deleteExperiment: (id: string) => post(`${MLFLOW}/experiments/delete`, { experiment_id: id }),
+  restoreExperiment: (id: string) => post(`${MLFLOW}/experiments/restore`, { experiment_id: id }),
+  getRun: (id: string) => get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: id }),
+  deleteRun: (id: string) => post(`${MLFLOW}/runs/delete`, { run_id: id }),
+  restoreRun: (id: string) => post(`${MLFLOW}/runs/restore`, { run_id: id }),
+  getLoggedModel: (id: string) =>
+    get<{ model: { info: { model_id: string; name: string; artifact_uri: string; status: string } } }>(
+      `${MLFLOW}/logged-models/${encodeURIComponent(id)}`,
+    ),
+  columns: (experimentId: string) => get<Columns>("/api/v1/experiments/columns", { experiment_id: experimentId }),
+  runTable: (body: {
+    experiment_ids: string[];
+    filter?: string;
+    order_by?: string[];
+    view_type?: string;
+    offset: number;
+    limit: number;
+    params?: string[];
+    metrics?: string[];
+    tags?: string[];
+    count?: boolean;
+  }) => post<{ offset: number; runs: TableRow[]; total?: number }>("/api/v1/runs/table", body),
+  groups: (experimentId: string, param: string, filter: string, viewType: string) =>
+    post<{ groups: { value: string | null; count: number }[] }>("/api/v1/runs/groups", {
+      experiment_ids: [experimentId],
+      param,
+      filter: filter || undefined,
+      view_type: viewType,
+    }),
+  histories: (runIds: string[], keys: string[], maxPoints: number) =>
+    post<{ histories: History[] }>("/api/v1/metrics/histories", { run_ids: runIds, keys, max_points: maxPoints }),
+  listArtifacts: (root: string) =>
+    get<{ files?: FileInfo[] }>("/api/2.0/mlflow-artifacts/artifacts", { path: root || undefined }),
+};
+
+/** ``1/abc/artifacts`` for ``mlflow-artifacts:/1/abc/artifacts``; null for roots the server does not proxy. */
+export function proxiedRoot(uri: string): string | null {
+  const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(uri);
+  return match ? match[1].replace(/\/+$/, "") : null;
+}
+
+export function artifactUrl(root: string, path: string): string {
+  const full = [root, path].filter(Boolean).join("/");
+  return `/api/2.0/mlflow-artifacts/artifacts/${full.split("/").map(encodeURIComponent).join("/")}`;
+}

@@ -1,0 +1,405 @@
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link, useLocation } from "wouter";
+import { api, ApiError, Columns, Experiment, TableRow } from "../api";
+import { ColumnChooser, ColumnRef, columnId, parseColumnId } from "../components/ColumnChooser";
+import { FilterBox } from "../components/FilterBox";
+import { formatDuration, formatNumber, formatTime, quoteKey, quoteValue } from "../format";
+import { listParam, useUrlState } from "../urlState";
+
+const PAGE = 200;
+const ROW_HEIGHT = 32;
+const NO_COLUMNS: Columns = { params: [], metrics: [], tags: [] };
+const KIND_NAMES = { m: "metrics", p: "params", t: "tags", a: "attributes" } as const;
+const ATTRIBUTE_COLUMNS = [
+  { key: "run_name", label: "Run", width: 220 },
+  { key: "status", label: "Status", width: 100 },
+  { key: "start_time", label: "Started", width: 150 },
+  { key: "duration", label: "Duration", width: 90 },
+  { key: "user_id", label: "User", width: 110 },
+];
+
+interface Sort {
+  id: string; // "a.start_time", "m.loss", ...
+  desc: boolean;
+}
+
+function parseSort(text: string | null): Sort {
+  if (!text) return { id: "a.start_time", desc: true };
+  const desc = text.endsWith(":desc");
+  return { id: text.replace(/:(asc|desc)$/, ""), desc };
+}
+
+function orderBy(sort: Sort): string {
+  const kind = sort.id.slice(0, 1) as keyof typeof KIND_NAMES;
+  const key = sort.id.slice(2) === "duration" ? "end_time" : sort.id.slice(2);
+  return `${quoteKey(KIND_NAMES[kind], key)} ${sort.desc ? "DESC" : "ASC"}`;
+}
+
+function defaultColumns(columns: Columns): ColumnRef[] {
+  return [
+    ...columns.metrics.slice(0, 6).map((key) => ({ kind: "m" as const, key })),
+    ...columns.params.slice(0, 6).map((key) => ({ kind: "p" as const, key })),
+    ...columns.tags
+      .filter((key) => !key.startsWith("mlflow."))
+      .slice(0, 3)
+      .map((key) => ({ kind: "t" as const, key })),
+  ];
+}
+
+/** Pages of rows loaded on demand as the table scrolls; a new query drops them all. */
+type TableQuery = Omit<Parameters<typeof api.runTable>[0], "offset" | "limit" | "count">;
+
+function useRunPages(query: TableQuery | null, reload: number) {
+  const [total, setTotal] = useState<number | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [, setVersion] = useState(0);
+  const pages = useRef(new Map<number, TableRow[] | "loading">());
+  const key = JSON.stringify([query, reload]);
+
+  useEffect(() => {
+    pages.current = new Map();
+    setTotal(null);
+    setError(null);
+    if (!query) return;
+    let live = true;
+    pages.current.set(0, "loading");
+    api
+      .runTable({ ...query, offset: 0, limit: PAGE, count: true })
+      .then((page) => {
+        if (!live) return;
+        pages.current.set(0, page.runs);
+        setTotal(page.total ?? page.runs.length);
+      })
+      .catch((exc: ApiError) => live && setError(exc));
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  const ensure = useCallback(
+    (index: number) => {
+      const page = Math.floor(index / PAGE);
+      if (!query || pages.current.has(page)) return;
+      const snapshot = pages.current;
+      snapshot.set(page, "loading");
+      api
+        .runTable({ ...query, offset: page * PAGE, limit: PAGE, count: false })
+        .then((found) => {
+          if (pages.current !== snapshot) return;
+          snapshot.set(page, found.runs);
+          setVersion((v) => v + 1);
+        })
+        .catch((exc: ApiError) => setError(exc));
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [key],
+  );
+
+  const row = (index: number): TableRow | undefined => {
+    const page = pages.current.get(Math.floor(index / PAGE));
+    return Array.isArray(page) ? page[index % PAGE] : undefined;
+  };
+  const firstPage = pages.current.get(0);
+  return { total, error, row, ensure, firstPage: Array.isArray(firstPage) ? firstPage : null };
+}
+
+export function RunsPage({ experimentId }: { experimentId: string }) {
+  const [state, setState] = useUrlState();
+  const [, navigate] = useLocation();
+  const filter = state.get("filter") ?? "";
+  const view = state.get("view") ?? "ACTIVE_ONLY";
+  const sort = parseSort(state.get("sort"));
+  const selected = useMemo(() => new Set(listParam(state, "sel")), [state]);
+  const groupParam = state.get("group") ?? "";
+  const [experiment, setExperiment] = useState<Experiment | null>(null);
+  const [columns, setColumns] = useState<Columns | null>(null);
+  const [groups, setGroups] = useState<{ value: string | null; count: number }[] | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    api.getExperiment(experimentId).then((found) => setExperiment(found.experiment)).catch((exc: ApiError) => setActionError(exc.message));
+    api.columns(experimentId).then(setColumns).catch(() => setColumns(NO_COLUMNS));
+  }, [experimentId]);
+
+  const chosen: ColumnRef[] = useMemo(() => {
+    const fromUrl = state.get("cols");
+    if (fromUrl !== null) {
+      return fromUrl
+        .split(",")
+        .filter(Boolean)
+        .map((id) => parseColumnId(decodeURIComponent(id)))
+        .filter((c): c is ColumnRef => c !== null);
+    }
+    return defaultColumns(columns ?? NO_COLUMNS);
+  }, [state, columns]);
+
+  const query = useMemo((): TableQuery | null => {
+    if (columns === null && state.get("cols") === null) return null; // wait for the default columns
+    const keysOf = (kind: ColumnRef["kind"]) => chosen.filter((c) => c.kind === kind).map((c) => c.key);
+    return {
+      experiment_ids: [experimentId],
+      filter: filter || undefined,
+      order_by: [orderBy(sort)],
+      view_type: view,
+      params: keysOf("p"),
+      metrics: keysOf("m"),
+      tags: [...keysOf("t"), "mlflow.user"].filter((k, i, all) => all.indexOf(k) === i),
+    };
+  }, [experimentId, filter, sort.id, sort.desc, view, chosen, columns]);
+  const pages = useRunPages(query, reload);
+
+  useEffect(() => {
+    if (!groupParam) {
+      setGroups(null);
+      return;
+    }
+    api.groups(experimentId, groupParam, filter, view).then((found) => setGroups(found.groups)).catch(() => setGroups([]));
+  }, [experimentId, groupParam, filter, view, reload]);
+
+  const setChosen = (next: ColumnRef[]) => setState({ cols: next.map((c) => encodeURIComponent(columnId(c))).join(",") || "," });
+  const setSelected = (next: Set<string>) => setState({ sel: [...next].join(",") || null });
+  const toggleSort = (id: string) =>
+    setState({ sort: `${id}:${sort.id === id && sort.desc ? "asc" : sort.id === id ? "desc" : id.startsWith("a.") ? "asc" : "desc"}` });
+  const addClause = (clause: string) => setState({ filter: filter ? `${filter} and ${clause}` : clause });
+
+  const bulk = (action: (id: string) => Promise<unknown>) => {
+    Promise.all([...selected].map(action))
+      .then(() => {
+        setSelected(new Set());
+        setReload((r) => r + 1);
+      })
+      .catch((exc: ApiError) => setActionError(exc.message));
+  };
+
+  const filterError = pages.error && pages.error.status === 400 ? { message: pages.error.message, position: pages.error.position } : null;
+  const template = [40, ...ATTRIBUTE_COLUMNS.map((c) => c.width), ...chosen.map(() => 130)].map((w) => `${w}px`).join(" ");
+
+  return (
+    <main className="page fill">
+      <div className="crumbs">
+        <Link href="/">Experiments</Link> /
+      </div>
+      <div className="row">
+        <h1>{experiment?.name ?? `Experiment ${experimentId}`}</h1>
+        <span className="muted" data-testid="run-count">
+          {pages.total === null ? "" : `${pages.total.toLocaleString("en-US")} run${pages.total === 1 ? "" : "s"}`}
+          {selected.size ? ` · ${selected.size} selected` : ""}
+        </span>
+      </div>
+      <div className="toolbar">
+        <FilterBox value={filter} columns={columns ?? NO_COLUMNS} error={filterError} onApply={(text) => setState({ filter: text })} />
+        <select aria-label="Lifecycle" value={view} onChange={(event) => setState({ view: event.target.value, sel: null })}>
+          <option value="ACTIVE_ONLY">Active</option>
+          <option value="DELETED_ONLY">Deleted</option>
+          <option value="ALL">All</option>
+        </select>
+        <select aria-label="Group by param" value={groupParam} onChange={(event) => setState({ group: event.target.value })}>
+          <option value="">No grouping</option>
+          {(columns?.params ?? []).map((key) => (
+            <option key={key} value={key}>
+              Group by {key}
+            </option>
+          ))}
+        </select>
+        <ColumnChooser available={columns ?? NO_COLUMNS} chosen={chosen} onChange={setChosen} />
+        <button className="primary" disabled={selected.size < 2} onClick={() => navigate(`/compare?runs=${[...selected].join(",")}`)}>
+          Compare{selected.size ? ` (${selected.size})` : ""}
+        </button>
+        {view === "DELETED_ONLY" ? (
+          <button disabled={!selected.size} onClick={() => bulk(api.restoreRun)}>
+            Restore
+          </button>
+        ) : (
+          <button className="danger" disabled={!selected.size} onClick={() => window.confirm(`Delete ${selected.size} run(s)?`) && bulk(api.deleteRun)}>
+            Delete
+          </button>
+        )}
+      </div>
+      {groups && (
+        <div className="row" style={{ marginBottom: 8 }} aria-label="Groups">
+          <span className="muted">{groupParam}:</span>
+          {groups.map((group) => (
+            <button
+              key={String(group.value)}
+              className="chip"
+              onClick={() =>
+                group.value === null ? undefined : addClause(`${quoteKey("params", groupParam)} = ${quoteValue(group.value)}`)
+              }
+              title={group.value === null ? "runs without this param" : "show only this group"}
+            >
+              {group.value ?? "(none)"} <span className="muted">{group.count.toLocaleString("en-US")}</span>
+            </button>
+          ))}
+        </div>
+      )}
+      {actionError && <p className="error">{actionError}</p>}
+      {pages.error && !filterError && <p className="error">{pages.error.message}</p>}
+      <RunsGrid
+        pages={pages}
+        template={template}
+        chosen={chosen}
+        sort={sort}
+        selected={selected}
+        onSort={toggleSort}
+        onSelect={setSelected}
+        onOpen={(id) => navigate(`/runs/${id}`)}
+        onFilterTag={(key, value) => addClause(`${quoteKey("tags", key)} = ${quoteValue(value)}`)}
+      />
+    </main>
+  );
+}
+
+interface GridProps {
+  pages: ReturnType<typeof useRunPages>;
+  template: string;
+  chosen: ColumnRef[];
+  sort: Sort;
+  selected: Set<string>;
+  onSort: (id: string) => void;
+  onSelect: (next: Set<string>) => void;
+  onOpen: (runId: string) => void;
+  onFilterTag: (key: string, value: string) => void;
+}
+
+function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, onOpen, onFilterTag }: GridProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [active, setActive] = useState(0);
+  const count = pages.total ?? 0;
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 20,
+  });
+  const items = virtualizer.getVirtualItems();
+  useEffect(() => {
+    for (const item of items) pages.ensure(item.index);
+  });
+
+  const toggle = (runId: string) => {
+    const next = new Set(selected);
+    if (next.has(runId)) next.delete(runId);
+    else next.add(runId);
+    onSelect(next);
+  };
+
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    if ((event.target as HTMLElement) !== scroller.current) return;
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: 20, PageUp: -20, Home: -count, End: count };
+    if (event.key in moves) {
+      event.preventDefault();
+      const next = Math.max(0, Math.min(count - 1, active + moves[event.key]));
+      setActive(next);
+      virtualizer.scrollToIndex(next);
+    } else if (event.key === "Enter" || event.key === " ") {
+      const run = pages.row(active);
+      if (!run) return;
+      event.preventDefault();
+      if (event.key === "Enter") onOpen(run.run_id);
+      else toggle(run.run_id);
+    }
+  };
+
+  const header = (id: string, label: React.ReactNode, numeric = false) => (
+    <div className={`cell${numeric ? " num" : ""}`} role="columnheader" aria-sort={sort.id === id ? (sort.desc ? "descending" : "ascending") : "none"} key={id}>
+      <button onClick={() => onSort(id)} title={`Sort by ${id.slice(2)}`}>
+        {label}
+        {sort.id === id ? (sort.desc ? " ↓" : " ↑") : ""}
+      </button>
+    </div>
+  );
+  const loadedIds = items.map((item) => pages.row(item.index)?.run_id).filter((id): id is string => !!id);
+  const allShownSelected = loadedIds.length > 0 && loadedIds.every((id) => selected.has(id));
+
+  return (
+    <div
+      className="grid-wrap"
+      ref={scroller}
+      tabIndex={0}
+      role="grid"
+      aria-rowcount={count}
+      aria-label="Runs"
+      onKeyDown={onKeyDown}
+    >
+      <div className="grid-head" role="row" style={{ gridTemplateColumns: template }}>
+        <div className="cell">
+          <input
+            type="checkbox"
+            aria-label="Select the visible runs"
+            checked={allShownSelected}
+            onChange={() => {
+              const next = new Set(selected);
+              for (const id of loadedIds) allShownSelected ? next.delete(id) : next.add(id);
+              onSelect(next);
+            }}
+          />
+        </div>
+        {ATTRIBUTE_COLUMNS.map((column) => header(`a.${column.key}`, column.label))}
+        {chosen.map((column) =>
+          header(
+            columnId(column),
+            <>
+              <span className="group">{KIND_NAMES[column.kind].slice(0, -1)}</span>
+              {column.key}
+            </>,
+            column.kind === "m",
+          ),
+        )}
+      </div>
+      {pages.total === 0 && <p className="muted" style={{ padding: "8px 12px" }}>No runs match.</p>}
+      <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+        {items.map((item) => {
+          const run = pages.row(item.index);
+          const classes = ["grid-row", run && selected.has(run.run_id) ? "selected" : "", item.index === active ? "active" : ""].join(" ");
+          return (
+            <div
+              key={item.key}
+              className={classes}
+              role="row"
+              aria-rowindex={item.index + 1}
+              style={{ top: item.start, gridTemplateColumns: template }}
+              onClick={() => setActive(item.index)}
+            >
+              {run ? (
+                <>
+                  <div className="cell">
+                    <input type="checkbox" aria-label={`Select ${run.run_name}`} checked={selected.has(run.run_id)} onChange={() => toggle(run.run_id)} />
+                  </div>
+                  <div className="cell" role="gridcell">
+                    <Link href={`/runs/${run.run_id}`} title={run.run_name}>{run.run_name || run.run_id}</Link>
+                  </div>
+                  <div className="cell" role="gridcell">
+                    <span className={`badge status-${run.status}`}>{run.status.toLowerCase()}</span>
+                  </div>
+                  <div className="cell muted" role="gridcell">{formatTime(run.start_time).slice(0, 16)}</div>
+                  <div className="cell muted" role="gridcell">
+                    {run.end_time || run.status === "RUNNING" ? formatDuration(run.start_time, run.end_time) : ""}
+                  </div>
+                  <div className="cell muted" role="gridcell">{run.user_id || run.tags["mlflow.user"]}</div>
+                  {chosen.map((column) => (
+                    <div key={columnId(column)} className={`cell${column.kind === "m" ? " num" : ""}`} role="gridcell">
+                      {column.kind === "m" ? (
+                        formatNumber(run.metrics[column.key])
+                      ) : column.kind === "p" ? (
+                        <span title={run.params[column.key]}>{run.params[column.key]}</span>
+                      ) : run.tags[column.key] !== undefined ? (
+                        <button className="tagval" title="Filter by this value" onClick={() => onFilterTag(column.key, run.tags[column.key])}>
+                          {run.tags[column.key]}
+                        </button>
+                      ) : null}
+                    </div>
+                  ))}
+                </>
+              ) : (
+                <div className="cell muted">…</div>
+              )}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
