@@ -28,6 +28,22 @@ def resolve_mlflow_python(given: str | None, disabled: bool = False) -> str | No
     return str(default) if default.exists() else None
 
 
+ANCHOR_PREFECT_PYTHON = Path.home() / ".cache" / "flowtrack-anchors" / "prefect-venv" / "bin" / "python"
+PREFECT_HOWTO = "../shared/tools/anchor-venvs.sh prefect; then pass --prefect-python"
+
+
+def resolve_prefect_python(given: str | None, disabled: bool = False) -> str | None:
+    """The interpreter given, else $FLOWTRACK_PREFECT_PYTHON, else the anchor venv; None when disabled."""
+    if disabled:
+        return None
+    candidate = given or os.environ.get("FLOWTRACK_PREFECT_PYTHON")
+    if candidate:
+        if not Path(candidate).exists():
+            raise SystemExit(f"Prefect interpreter {candidate} is missing; create it with {PREFECT_HOWTO}")
+        return candidate
+    return str(ANCHOR_PREFECT_PYTHON) if ANCHOR_PREFECT_PYTHON.exists() else None
+
+
 def check_interpreter(python: str, module: str) -> str:
     """The installed version of ``module`` under ``python``; exits with its error when it cannot import."""
     done = subprocess.run(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 
 from flowtrack._internal.clock import now_ms
 from flowtrack.orchestration.entities import (
@@ -28,7 +29,7 @@ __all__ = ["FLUSH_INTERVAL_S", "HEARTBEAT_INTERVAL_S", "Recorder", "recorder_for
 
 FLUSH_INTERVAL_S = 0.5
 HEARTBEAT_INTERVAL_S = 10.0
-MAX_PENDING = 5_000
+MAX_PENDING = 2_000
 
 _log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Recorder:
         self._unwritten: WriteBatch | None = None
         self._running: set[str] = set()
         self._thread: threading.Thread | None = None
+        self._last_write = 0.0
 
     # -- collecting (any thread) ----------
     def flow(self, record: FlowRecord) -> None:
@@ -72,8 +74,9 @@ class Recorder:
             if state is not None:
                 self._batch.states.append(state)
             self._pending += 1
-            if self._pending >= MAX_PENDING:
-                self._wake.set()
+            full = self._pending >= MAX_PENDING
+        if full:
+            self._flush_full()
 
     def edges(self, edges: list[TaskEdge]) -> None:
         with self._lock:
@@ -83,6 +86,9 @@ class Recorder:
         with self._lock:
             self._batch.logs.append(record)
             self._pending += 1
+            full = self._pending >= MAX_PENDING
+        if full:
+            self._flush_full()
 
     def merge(self, batch: WriteBatch) -> None:
         """Fold in what a worker process collected."""
@@ -114,16 +120,35 @@ class Recorder:
         if self.store is None:
             return
         with self._write_lock:
-            batch = self._unwritten or WriteBatch()
-            self._unwritten = None
-            _extend(batch, self.take())
-            if not batch:
-                return
-            try:
-                self.store.write(batch)
-            except BaseException:
-                self._unwritten = batch
-                raise
+            self._write_taken()
+
+    def _write_taken(self) -> None:  # called with self._write_lock held
+        assert self.store is not None
+        batch = self._unwritten or WriteBatch()
+        self._unwritten = None
+        _extend(batch, self.take())
+        if not batch:
+            return
+        self._last_write = time.monotonic()
+        try:
+            self.store.write(batch)
+        except BaseException:
+            self._unwritten = batch
+            raise
+
+    def _flush_full(self) -> None:
+        """Write a full batch in the producing thread.
+
+        A busy flow writing through the background thread would make the two threads fight over the GIL
+        (each database call hands it over and waits to get it back); writing in place costs the flow the
+        same work without the fight. Another thread already writing means the batch is being taken care of.
+        """
+        if self.store is None or not self._write_lock.acquire(blocking=False):
+            return
+        try:
+            self._write_taken()
+        finally:
+            self._write_lock.release()
 
     def request_flush(self) -> None:
         self._wake.set()
@@ -142,10 +167,11 @@ class Recorder:
         """Flush on a timer and heartbeat; end once no flow run is running and nothing is left to write."""
         next_heartbeat = 0.0
         while True:
-            self._wake.wait(FLUSH_INTERVAL_S)
+            woken = self._wake.wait(FLUSH_INTERVAL_S)
             self._wake.clear()
             try:
-                self.flush()
+                if woken or time.monotonic() - self._last_write >= FLUSH_INTERVAL_S:
+                    self.flush()
                 next_heartbeat = self._maybe_heartbeat(next_heartbeat)
             except Exception:  # noqa: BLE001 - the thread must survive a store outage; the batch is kept
                 _log.warning("flowtrack could not record orchestration state; will retry", exc_info=True)
