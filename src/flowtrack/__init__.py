@@ -59,9 +59,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "entities": ("flowtrack.entities", None),
     "data": ("flowtrack.data", None),
     "exceptions": ("flowtrack.exceptions", None),
-    # orchestration (flowtrack.lineage may re-point `flow` to install the tracking link)
-    "flow": ("flowtrack.orchestration.flows", "flow"),
-    "task": ("flowtrack.orchestration.tasks", "task"),
+    # orchestration; flow and task resolve through flowtrack.lineage, which installs the tracking link
+    "flow": ("flowtrack.lineage", "flow"),
+    "task": ("flowtrack.lineage", "task"),
     "INPUTS": ("flowtrack.orchestration.caching", "INPUTS"),
     "TASK_SOURCE": ("flowtrack.orchestration.caching", "TASK_SOURCE"),
     "NO_CACHE": ("flowtrack.orchestration.caching", "NO_CACHE"),
