@@ -305,7 +305,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
 
   const header = (id: string, label: React.ReactNode, numeric = false) => (
     <div className={`cell${numeric ? " num" : ""}`} role="columnheader" aria-sort={sort.id === id ? (sort.desc ? "descending" : "ascending") : "none"} key={id}>
-      <button onClick={() => onSort(id)} title={`Sort by ${id.slice(2)}`}>
+      <button onClick={() => onSort(id)} title={`Sort by ${id.slice(2)}`} aria-label={`Sort by ${id.slice(2)}`}>
         {label}
         {sort.id === id ? (sort.desc ? " ↓" : " ↑") : ""}
       </button>

@@ -1,0 +1,150 @@
+"""The web UI in Debian's Chromium against a real flowtrack server seeded over its REST API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.ui_support import Seeded, browser, page, seed, ui_server  # noqa: F401 - fixtures
+from tests.fixtures.server import MlflowApi, RunningServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api(ui_server: RunningServer) -> Iterator[MlflowApi]:  # noqa: F811 - the fixture imported above
+    client = MlflowApi(ui_server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def data(api: MlflowApi) -> Seeded:
+    return seed(api, "image-classifier")
+
+
+def first_run_name(page: Any) -> str:  # noqa: F811
+    return str(page.locator(".grid-row").first.locator("a").inner_text())
+
+
+def test_experiments_list_search_and_create(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto("/")
+    page.get_by_role("link", name=data.experiment_name).wait_for()
+    page.get_by_label("Search experiments").fill("zzz-no-such")
+    page.get_by_text("No experiments match.").wait_for()
+    page.get_by_label("Search experiments").fill("")
+    page.get_by_label("New experiment name").fill("made-in-the-ui")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r"/experiments/\d+$"))
+    page.get_by_role("heading", name="made-in-the-ui").wait_for()
+    page.get_by_text("No runs match.").wait_for()
+
+
+def test_runs_table_sorts_by_a_metric(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/experiments/{data.experiment_id}")
+    page.get_by_test_id("run-count").filter(has_text="12 runs").wait_for()
+    by_loss = sorted(data.final_loss, key=data.final_loss.__getitem__)
+    page.get_by_role("button", name="Sort by loss").click()  # metrics sort descending first
+    page.wait_for_url(re.compile(r"sort=m\.loss%3Adesc|sort=m\.loss:desc"))
+    page.wait_for_function(f"document.querySelector('.grid-row a')?.textContent === '{by_loss[-1]}'")
+    page.get_by_role("button", name="Sort by loss").click()
+    page.wait_for_function(f"document.querySelector('.grid-row a')?.textContent === '{by_loss[0]}'")
+    assert first_run_name(page) == by_loss[0]
+
+
+def test_click_a_tag_value_to_filter(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/experiments/{data.experiment_id}?sort=a.run_name:asc")
+    page.get_by_test_id("run-count").filter(has_text="12 runs").wait_for()
+    page.locator(".grid-row").first.get_by_role("button", name="a", exact=True).click()
+    page.get_by_test_id("run-count").filter(has_text="4 runs").wait_for()
+    assert "team" in page.get_by_label("Filter runs").input_value()
+    names = page.locator(".grid-row a").all_inner_texts()
+    assert names == ["r00", "r03", "r06", "r09"]
+
+
+def test_filter_autocompletes_keys_and_shows_errors_inline(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/experiments/{data.experiment_id}")
+    box = page.get_by_label("Filter runs")
+    box.click()
+    box.type("params.de")
+    page.get_by_role("option", name="params.depth").wait_for()
+    box.press("Tab")
+    assert box.input_value() == "params.depth "
+    box.type("= '34'")
+    box.press("Enter")
+    page.get_by_test_id("run-count").filter(has_text="6 runs").wait_for()
+    box.fill("metrics.loss >< 1")
+    box.press("Enter")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "position 14" not in alert.inner_text() or "^" in alert.inner_text()
+    assert "unexpected '<'" in alert.inner_text()
+    assert box.get_attribute("aria-invalid") == "true"
+
+
+def test_keyboard_opens_a_run_from_the_table(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/experiments/{data.experiment_id}?sort=a.run_name:asc")
+    page.get_by_test_id("run-count").filter(has_text="12 runs").wait_for()
+    page.get_by_role("grid", name="Runs").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/runs/{data.runs['r01']}")
+    page.get_by_role("heading", name="r01").wait_for()
+
+
+def test_run_page_charts_and_previews_artifacts(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/runs/{data.runs['r00']}")
+    page.get_by_role("heading", name="r00").wait_for()
+    page.get_by_text("train.py").wait_for()
+    page.locator("[data-testid=chart] canvas").first.wait_for()
+    page.get_by_role("button", name="loss", exact=True).click()  # a second metric in the same chart
+    page.wait_for_function("document.querySelectorAll('[data-testid=chart] .u-series').length === 3")
+    page.get_by_label("x axis").select_option("relative")
+    assert "x=relative" in page.url
+    tree = page.get_by_role("tree", name="Artifacts")
+    tree.get_by_role("treeitem", name="config.json").click()
+    assert '"layers"' in page.get_by_test_id("artifact-text").inner_text()
+    tree.get_by_role("treeitem", name="eval").click()
+    tree.get_by_role("treeitem", name="predictions.csv").click()
+    table = page.get_by_test_id("artifact-table")
+    assert table.locator("th").all_inner_texts() == ["id", "label", "score"]
+    assert "bird, small" in table.inner_text()
+    tree.get_by_role("treeitem", name="confusion.png").click()
+    page.wait_for_function("document.querySelector('.preview img')?.naturalWidth === 48")
+    tree.get_by_role("treeitem", name="report.html").click()
+    frame_element = page.locator(".preview iframe")
+    assert frame_element.get_attribute("sandbox") == ""
+    frame = frame_element.content_frame
+    frame.get_by_role("heading", name="Evaluation report").wait_for()
+    assert "pwned" not in frame.locator("body").inner_text()
+    assert (
+        page.get_by_role("link", name="Download").get_attribute("href", timeout=1000).endswith("report.html")
+    )
+
+
+def test_compare_two_selected_runs(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/experiments/{data.experiment_id}?sort=a.run_name:asc")
+    page.get_by_test_id("run-count").filter(has_text="12 runs").wait_for()
+    page.get_by_label("Select r00").check()
+    page.get_by_label("Select r01").check()
+    page.get_by_test_id("run-count").filter(has_text="2 selected").wait_for()
+    page.get_by_role("button", name="Compare (2)").click()
+    page.wait_for_url("**/compare?runs=*")
+    page.get_by_role("heading", name="Comparing 2 runs").wait_for()
+    page.wait_for_function("document.querySelectorAll('[data-testid=chart] canvas').length >= 2")
+    differing = (
+        page.get_by_test_id("compare-table").locator("tr[data-differs=true] td:first-child").all_inner_texts()
+    )
+    assert "lr" in differing
+    assert "depth" in differing
+    same = (
+        page.get_by_test_id("compare-table")
+        .locator("tr[data-differs=false] td:first-child")
+        .all_inner_texts()
+    )
+    assert same == []  # every seeded param, metric and tag differs between r00 and r01
+    assert page.get_by_role("img", name="Parallel coordinates").locator("polyline").count() == 2
+    assert page.get_by_role("img", name="Scatter").locator("circle").count() == 2
