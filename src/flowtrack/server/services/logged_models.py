@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowtrack.exceptions import ExperimentNotFound, InvalidArgument, LoggedModelNotFound
+from flowtrack.server.services.base import StoreService
 from flowtrack.tracking import logged_models, search, validation
 from flowtrack.tracking.entities import LoggedModelOutput, PagedList, Param, RunTag
 from flowtrack.tracking.logged_models import (
@@ -61,10 +62,11 @@ def _dataset_field(field: str, value: str | None) -> str | None:
     return value or None
 
 
-class LoggedModelService:
+class LoggedModelService(StoreService):
     """The logged-model operations of MLflow's REST API, on one store."""
 
     def __init__(self, store: TrackingStore) -> None:
+        super().__init__(inline=store.answers_in_process)
         self.store = store
 
     def create(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from flowtrack._internal.clock import now_ms
 from flowtrack.exceptions import ExperimentNotFound, InvalidArgument
+from flowtrack.server.services.base import StoreService
 from flowtrack.tracking import search, validation
 from flowtrack.tracking.entities import (
     DatasetInput,
@@ -60,10 +61,11 @@ def run_status(value: str | int) -> RunStatus:
         ) from exc
 
 
-class TrackingService:
+class TrackingService(StoreService):
     """The tracking operations of MLflow's REST API, on one store."""
 
     def __init__(self, store: TrackingStore) -> None:
+        super().__init__(inline=store.answers_in_process)
         self.store = store
 
     # -- experiments -----------------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ from flowtrack.tracking.logged_models import (
 class TrackingStore(abc.ABC):
     """Experiments and runs with their params, metrics, tags and dataset inputs."""
 
+    @property
+    def answers_in_process(self) -> bool:
+        """True when calls are served in this process without network waits (embedded SQLite)."""
+        return False
+
     # -- experiments -----------------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_experiment(self, name: str, artifact_location: str | None, tags: Sequence[RunTag]) -> str:

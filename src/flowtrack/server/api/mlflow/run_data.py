@@ -8,6 +8,7 @@ from starlette.responses import Response
 from flowtrack.server.api.mlflow import schemas, serialize
 from flowtrack.server.api.mlflow.schemas import Int64, Text
 from flowtrack.server.dependencies import LoggedModels, Tracking
+from flowtrack.server.offload import store_call
 from flowtrack.server.responses import OrjsonResponse, empty
 from flowtrack.tracking.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from flowtrack.tracking.logged_models import LoggedModelMetric
@@ -16,6 +17,7 @@ router = APIRouter(tags=["run data"])
 
 
 @router.post("/runs/log-metric")
+@store_call
 def log_metric(body: schemas.LogMetric, service: Tracking, models: LoggedModels) -> Response:
     run_id = body.run_id or body.run_uuid
     if body.model_id:  # MLflow 3: the point also measures a logged model
@@ -31,24 +33,28 @@ def log_metric(body: schemas.LogMetric, service: Tracking, models: LoggedModels)
 
 
 @router.post("/runs/log-parameter")
+@store_call
 def log_param(body: schemas.LogParam, service: Tracking) -> Response:
     service.log_param(body.run_id or body.run_uuid, body.key, body.value)
     return empty()
 
 
 @router.post("/runs/set-tag")
+@store_call
 def set_tag(body: schemas.SetTag, service: Tracking) -> Response:
     service.set_tag(body.run_id or body.run_uuid, body.key, body.value)
     return empty()
 
 
 @router.post("/runs/delete-tag")
+@store_call
 def delete_tag(body: schemas.DeleteTag, service: Tracking) -> Response:
     service.delete_tag(body.run_id or body.run_uuid, body.key)
     return empty()
 
 
 @router.post("/runs/log-batch")
+@store_call
 def log_batch(body: schemas.LogBatch, service: Tracking, models: LoggedModels) -> Response:
     run_id = body.run_id or body.run_uuid
     linked = [m for m in body.metrics if m.get("model_id")]  # MLflow 3: points that measure a logged model
@@ -92,12 +98,14 @@ def _dataset_input(item: schemas.DatasetInputIn) -> DatasetInput:
 
 
 @router.post("/runs/log-inputs")
+@store_call
 def log_inputs(body: schemas.LogInputs, service: Tracking) -> Response:
     service.log_inputs(body.run_id or body.run_uuid, [_dataset_input(item) for item in body.datasets])
     return empty()
 
 
 @router.get("/metrics/get-history")
+@store_call
 def get_metric_history(
     service: Tracking,
     metric_key: Text,

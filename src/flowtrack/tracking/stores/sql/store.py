@@ -118,6 +118,10 @@ class SqlTrackingStore(SqlLoggedModels, TrackingStore):
         """The web UI's compact reads (run pages with a total, columns, downsampled histories)."""
         return UiReads(self._engine)
 
+    @property
+    def answers_in_process(self) -> bool:
+        return self._fast is not None
+
     def close(self) -> None:
         if self._fast is not None:
             self._fast.close()
