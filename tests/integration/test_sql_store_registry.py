@@ -288,3 +288,19 @@ def test_bad_input_names_the_field_and_writes_nothing(client: Client) -> None:
     found = client.get_registered_model("m")
     assert (found.aliases, [v.version for v in found.latest_versions]) == ({}, ["2"])
     assert [v.current_stage for v in client.search_model_versions("name = 'm'")] == ["None", "None"]
+
+
+def test_concurrent_registrations_get_distinct_numbers(client: Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client.create_registered_model("busy")
+
+    def register_one(index: int) -> str:
+        return Client(client.tracking_uri).create_model_version("busy", f"s3://bucket/busy/{index}").version
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        numbers = list(pool.map(register_one, range(16)))
+    assert sorted(numbers, key=int) == [str(number) for number in range(1, 17)]
+    stored = client.search_model_versions("name = 'busy'", order_by=["version_number ASC"])
+    assert [v.version for v in stored] == [str(number) for number in range(1, 17)]
+    assert sorted(v.source for v in stored) == sorted(f"s3://bucket/busy/{index}" for index in range(16))
