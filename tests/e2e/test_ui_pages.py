@@ -148,3 +148,22 @@ def test_compare_two_selected_runs(page: Any, data: Seeded) -> None:  # noqa: F8
     assert same == []  # every seeded param, metric and tag differs between r00 and r01
     assert page.get_by_role("img", name="Parallel coordinates").locator("polyline").count() == 2
     assert page.get_by_role("img", name="Scatter").locator("circle").count() == 2
+
+
+def test_registered_model_versions_and_alias(page: Any, api: MlflowApi, data: Seeded) -> None:  # noqa: F811
+    run_id = data.runs["r02"]
+    api.ok(api.post("registered-models/create", {"name": "classifier"}))
+    for _ in range(2):
+        body = {"name": "classifier", "source": f"runs:/{run_id}/model", "run_id": run_id}
+        api.ok(api.post("model-versions/create", body))
+    api.ok(api.post("registered-models/alias", {"name": "classifier", "alias": "champion", "version": "2"}))
+    page.goto("/models")
+    page.get_by_role("link", name="classifier").click()
+    page.get_by_role("heading", name="classifier").wait_for()
+    assert page.get_by_test_id("model-alias").inner_text() == "@champion → version 2"
+    rows = page.locator("table.plain tbody tr")
+    assert rows.count() == 2
+    assert "@champion" in rows.first.inner_text()
+    rows.first.get_by_role("link").click()
+    page.wait_for_url(f"**/runs/{run_id}")
+    page.get_by_role("heading", name="r02").wait_for()

@@ -128,6 +128,32 @@ export interface FileInfo {
   file_size?: number;
 }
 
+export interface ModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  current_stage: string;
+  description?: string;
+  source: string;
+  run_id: string;
+  status: string;
+  user_id?: string;
+  tags?: KeyValue[];
+  aliases?: string[];
+  model_id?: string;
+}
+
+export interface RegisteredModel {
+  name: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  description?: string;
+  latest_versions?: ModelVersion[];
+  tags?: KeyValue[];
+  aliases?: { alias: string; version: string }[];
+}
+
 // -- calls -------------------------------------------------------------------------------------------------
 export const api = {
   searchExperiments: (filter: string, viewType: string) =>
@@ -172,6 +198,17 @@ export const api = {
     }),
   histories: (runIds: string[], keys: string[], maxPoints: number) =>
     post<{ histories: History[] }>("/api/v1/metrics/histories", { run_ids: runIds, keys, max_points: maxPoints }),
+  searchModels: (filter: string) =>
+    get<{ registered_models?: RegisteredModel[] }>(`${MLFLOW}/registered-models/search`, {
+      filter: filter || undefined,
+      max_results: 1000,
+    }),
+  getModel: (name: string) => get<{ registered_model: RegisteredModel }>(`${MLFLOW}/registered-models/get`, { name }),
+  modelVersions: (name: string) =>
+    get<{ model_versions?: ModelVersion[] }>(`${MLFLOW}/model-versions/search`, {
+      filter: `name = '${name.replace(/'/g, "\\'")}'`,
+      max_results: 1000,
+    }),
   listArtifacts: (root: string) =>
     get<{ files?: FileInfo[] }>("/api/2.0/mlflow-artifacts/artifacts", { path: root || undefined }),
 };
