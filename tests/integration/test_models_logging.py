@@ -174,3 +174,22 @@ def test_log_model_without_a_run_still_creates_a_logged_model(tmp_path: Path) ->
     assert info.run_id is None
     assert ft.Client().get_logged_model(str(info.model_id)).status is LoggedModelStatus.READY
     assert list(ft.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"a": [1.0]}))) == [2.0]
+
+
+def test_models_on_s3_behind_a_server_that_does_not_proxy(direct_artifacts_server: str, s3_root: str) -> None:
+    """The client writes the model's files to S3 itself, and loads them back from there by id and by alias."""
+    from sklearn.linear_model import LinearRegression
+
+    ft.set_tracking_uri(direct_artifacts_server)
+    ft.set_experiment("models-on-s3")
+    frame, target = _data()
+    model = LinearRegression().fit(frame, target)
+    with ft.start_run():
+        info = ft.sklearn.log_model(model, name="s3-model", registered_model_name="s3-model")
+    logged = ft.Client().get_logged_model(str(info.model_id))
+    assert logged.artifact_location.startswith(s3_root)
+    ft.Client().set_registered_model_alias("s3-model", "production", "1")
+    for uri in (info.model_uri, "models:/s3-model@production", logged.artifact_location):
+        np.testing.assert_allclose(
+            ft.pyfunc.load_model(uri).predict(frame), model.predict(frame), err_msg=uri
+        )
