@@ -6,12 +6,14 @@ tasks on threads and on worker processes, and the test reads both sides back.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import flowtrack
 from flowtrack.lineage import FLOW_RUN_ID_TAG, flow, task
+from flowtrack.orchestration.client import OrchestrationClient
 from flowtrack.orchestration.entities import FlowRunFilter, FlowRunRecord, StateType
 from flowtrack.orchestration.stores.registry import get_orchestration_store
 from flowtrack.orchestration.task_runners.processes import ProcessPoolTaskRunner
@@ -133,3 +135,14 @@ def test_a_flow_called_in_an_active_run_joins_it_and_leaves_it_open() -> None:
 def test_no_run_stays_active_after_a_flow() -> None:
     outer(1)
     assert flowtrack.active_run() is None
+
+
+def test_set_tracking_uri_steers_where_flow_runs_are_recorded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("FLOWTRACK_TRACKING_URI")
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    flowtrack.set_tracking_uri(elsewhere)
+    outer(1)
+    [flow_run] = OrchestrationClient(elsewhere).read_flow_runs(flow_name="outer")
+    assert flowtrack.Client(elsewhere).get_run(str(flow_run.tracking_run_id)).data.params["n"] == "1"

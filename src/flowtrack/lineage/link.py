@@ -24,6 +24,7 @@ from flowtrack.exceptions import ExperimentAlreadyExists
 from flowtrack.orchestration.entities import StateType
 from flowtrack.orchestration.hooks import FlowRunInfo, OrchestrationHooks, register_hooks
 from flowtrack.orchestration.states import State
+from flowtrack.orchestration.stores.registry import follow_tracking_uri
 from flowtrack.tracking import context, fluent
 from flowtrack.tracking import system_tags as tags
 from flowtrack.tracking.entities import Param, RunStatus
@@ -161,5 +162,6 @@ def _params(parameters: Mapping[str, Any]) -> list[Param]:
 
 LINK = TrackingLink()
 register_hooks(LINK)
+follow_tracking_uri(fluent.get_tracking_uri)
 
 __all__ = ["FLOW_RUN_ID_TAG", "LINK", "TaskPayload", "TrackingLink"]

@@ -1,7 +1,8 @@
 """The one place that maps a URI to an orchestration store.
 
 Without a URI: the configured API URL (``flowtrack config set api_url=http://...`` or ``FLOWTRACK_API_URL``)
-when there is one; else the tracking URI, so flows are recorded beside the runs they produce (a tracking
+when there is one; else the tracking URI (the process-wide one once :mod:`flowtrack.lineage` is loaded, so
+``set_tracking_uri`` steers flows too), so flows are recorded beside the runs they produce (a tracking
 server URI means that server's ``/api/v1``, a database URI that database). Stores are shared per URI and
 imported lazily, so ``import flowtrack`` stays light.
 """
@@ -9,6 +10,7 @@ imported lazily, so ``import flowtrack`` stays light.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from flowtrack.config.settings import load_settings
 from flowtrack.exceptions import UnsupportedUriError
@@ -23,12 +25,27 @@ _stores: dict[str, OrchestrationStore] = {}
 _lock = threading.Lock()
 
 
+_tracking_uri: Callable[[], str] | None = None
+
+
+def follow_tracking_uri(current: Callable[[], str] | None) -> None:
+    """Take the tracking URI from ``current`` (the process-wide one, which ``set_tracking_uri`` changes).
+
+    Orchestration cannot import tracking; :mod:`flowtrack.lineage`, above both, installs this so a flow
+    records its runs where its tracked runs go. Without it, the configured tracking URI is used.
+    """
+    global _tracking_uri
+    _tracking_uri = current
+
+
 def resolve_uri(uri: str | None = None) -> str:
     """``uri``, else the configured API URL, else the tracking URI."""
     if uri:
         return uri
     settings = load_settings()
-    return settings.api_url or settings.resolved_tracking_uri()
+    if settings.api_url:
+        return settings.api_url
+    return _tracking_uri() if _tracking_uri is not None else settings.resolved_tracking_uri()
 
 
 def get_orchestration_store(uri: str | None = None) -> OrchestrationStore:
