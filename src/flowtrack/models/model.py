@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from flowtrack.exceptions import InvalidArgument
-from flowtrack.models.signature import ModelSignature
+from flowtrack.models.signature import ModelSignature, Schema
 from flowtrack.models.versions import pinned_version
 
 __all__ = ["MLMODEL_FILE", "PYFUNC_FLAVOR", "Model", "ModelInfo"]
@@ -56,6 +56,12 @@ class Model:
             raise InvalidArgument(
                 f"the model has no {name!r} flavor (it has: {found})", field="flavor"
             ) from None
+
+    def get_input_schema(self) -> Schema | None:
+        return self.signature.inputs if self.signature else None
+
+    def get_output_schema(self) -> Schema | None:
+        return self.signature.outputs if self.signature else None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {**self.extra}

@@ -20,6 +20,7 @@ from typing import Any
 from flowtrack.artifacts.registry import get_artifact_repository
 from flowtrack.models.model import Model, ModelInfo
 from flowtrack.tracking import context, fluent
+from flowtrack.tracking.client import TrackingClient
 from flowtrack.tracking.entities import LoggedModelOutput, Run
 from flowtrack.tracking.logged_models import LoggedModel, LoggedModelMetric, LoggedModelStatus
 
@@ -89,7 +90,7 @@ def _write_and_upload(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _link_run(client: Any, run: Run, logged: LoggedModel, step: int) -> None:
+def _link_run(client: TrackingClient, run: Run, logged: LoggedModel, step: int) -> None:
     run_id = run.info.run_id
     client.store.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step)])
     points = [
