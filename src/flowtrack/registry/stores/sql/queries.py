@@ -123,8 +123,16 @@ def load_versions(conn: Connection, rows: Sequence[Row]) -> list[ModelVersion]:
     wanted = {(row["name"], row["version"]) for row in rows}
     tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
     aliases: dict[tuple[str, int], list[str]] = defaultdict(list)
+    numbers = sorted({row["version"] for row in rows})
     for chunk in _chunks(names):
-        for tag in conn.execute(sa.select(model_version_tags).where(model_version_tags.c.name.in_(chunk))):
+        tag_rows = conn.execute(
+            sa.select(model_version_tags).where(
+                model_version_tags.c.name.in_(chunk),
+                # a superset of the wanted pairs, filtered below; exact when one model is asked for
+                model_version_tags.c.version.in_(numbers) if len(numbers) <= IN_CHUNK else sa.true(),
+            )
+        )
+        for tag in tag_rows:
             if (tag.name, tag.version) in wanted:
                 tags[(tag.name, tag.version)][tag.key] = tag.value
         alias_rows = conn.execute(

@@ -88,6 +88,11 @@ class SqlRegistryStore(RegistryStore):
         if found is None:
             raise model_not_found(name)
 
+    def _check_model(self, conn: Connection, name: str) -> None:
+        found = conn.execute(sa.select(registered_models.c.name).where(registered_models.c.name == name))
+        if found.first() is None:
+            raise model_not_found(name)
+
     def _touch_model(self, conn: Connection, name: str, now: int) -> None:
         conn.execute(
             sa.update(registered_models)
@@ -102,11 +107,8 @@ class SqlRegistryStore(RegistryStore):
             )
         ).first()
         if row is None:
-            if conn.execute(
-                sa.select(registered_models.c.name).where(registered_models.c.name == name)
-            ).first():
-                raise version_not_found(name, version)
-            raise model_not_found(name)
+            self._check_model(conn, name)
+            raise version_not_found(name, version)
         return row._mapping
 
     def _model(self, conn: Connection, name: str) -> RegisteredModel:
@@ -222,9 +224,7 @@ class SqlRegistryStore(RegistryStore):
         self, name: str, stages: Sequence[ModelVersionStage] | None
     ) -> list[ModelVersion]:
         with self._read() as conn:
-            model = conn.execute(sa.select(registered_models.c.name).where(registered_models.c.name == name))
-            if model.first() is None:
-                raise model_not_found(name)
+            self._check_model(conn, name)
             rows = conn.execute(sa.select(model_versions).where(model_versions.c.name == name))
             versions = queries.load_versions(conn, [row._mapping for row in rows])
         return queries.latest_per_stage(versions, stages)
@@ -254,11 +254,8 @@ class SqlRegistryStore(RegistryStore):
                 )
             ).scalar()
             if version is None:
-                if conn.execute(
-                    sa.select(registered_models.c.name).where(registered_models.c.name == name)
-                ).first():
-                    raise alias_not_found(name, alias)
-                raise model_not_found(name)
+                self._check_model(conn, name)
+                raise alias_not_found(name, alias)
             return self._version(conn, name, int(version))
 
     # -- model versions --------------------------------------------------------------------------------------
@@ -272,7 +269,8 @@ class SqlRegistryStore(RegistryStore):
         description: str | None,
         model_id: str | None,
     ) -> ModelVersion:
-        self.get_registered_model(name)  # a missing model is the first thing to report
+        with self._read() as conn:  # a missing model is the first thing to report
+            self._check_model(conn, name)
         resolved = resolve_source(get_tracking_store(self.uri, self.artifact_root), source, run_id, model_id)
         if len(resolved.storage_location) > URI_LENGTH:
             raise InvalidArgument(f"the storage location of {source!r} is too long", field="source")
