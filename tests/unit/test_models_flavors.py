@@ -248,3 +248,20 @@ def test_missing_library_names_the_extra(
         eval(call, {"flowtrack": flowtrack})
     assert error.value.extra == extra
     assert isinstance(error.value, ImportError)
+
+
+def test_pytorch_loads_mlflows_exported_pt2_layout(tmp_path: Path) -> None:
+    """MLflow 3 saves modules as a torch.export program at data/model.pt2 by default; flowtrack reads it."""
+    import torch
+
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    features = np.ones((5, 3), dtype=np.float32)
+    flowtrack.pytorch.save_model(module, tmp_path / "net")
+    data = tmp_path / "net" / "data"
+    (data / "model.pth").unlink()
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(module, (torch.zeros(4, 3),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, data / "model.pt2")
+
+    expected = module(torch.from_numpy(features)).detach().numpy()
+    np.testing.assert_allclose(flowtrack.pyfunc.load_model(str(tmp_path / "net")).predict(features), expected)

@@ -1,12 +1,14 @@
 """The PyTorch flavor: a whole ``torch.nn.Module`` saved with ``torch.save`` (cloudpickle) as
 ``data/model.pth``, in MLflow's ``pytorch`` flavor layout (``model_data: data``, ``pytorch_version``).
 
-As a python-function model it takes a DataFrame or an array, runs the module in eval mode without
+Models MLflow 3 saved in its default ``pt2`` format (a ``torch.export`` program, ``data/model.pt2``) load
+too. As a python-function model it takes a DataFrame or an array, runs the module in eval mode without
 gradients on a float32 tensor, and returns a numpy array.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ FLAVOR_NAME = "pytorch"
 EXTRA = "pytorch"
 DATA_FOLDER = "data"
 MODEL_FILE = "model.pth"
+EXPORTED_FILE = "model.pt2"
 # MLflow records which pickle module wrote the file in this file; its module re-exports cloudpickle.
 PICKLE_MODULE_FILE = "pickle_module_info.txt"
 PICKLE_MODULE = "mlflow.pytorch.pickle_module"
@@ -130,7 +133,8 @@ class _PyTorchPredictor:
         tensor = torch.from_numpy(np.ascontiguousarray(array))
         if tensor.is_floating_point() and tensor.dtype != torch.float32:
             tensor = tensor.to(torch.float32)
-        self.raw_model.eval()
+        with contextlib.suppress(NotImplementedError):  # modules from torch.export have no eval mode
+            self.raw_model.eval()
         with torch.no_grad():
             return self.raw_model(tensor).detach().cpu().numpy()
 
@@ -139,5 +143,7 @@ def _load(directory: Path, model: Model) -> Any:
     torch = _torch()
     settings = model.flavor(FLAVOR_NAME)
     data = directory / str(settings.get("model_data") or DATA_FOLDER)
+    if (data / EXPORTED_FILE).is_file():  # MLflow 3's default: a torch.export program
+        return torch.export.load(data / EXPORTED_FILE).module()
     # A whole module is a pickle: loading it means trusting the model's author, as with MLflow.
     return torch.load(data / MODEL_FILE, weights_only=False)
