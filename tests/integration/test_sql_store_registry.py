@@ -304,3 +304,22 @@ def test_concurrent_registrations_get_distinct_numbers(client: Client) -> None:
     stored = client.search_model_versions("name = 'busy'", order_by=["version_number ASC"])
     assert [v.version for v in stored] == [str(number) for number in range(1, 17)]
     assert sorted(v.source for v in stored) == sorted(f"s3://bucket/busy/{index}" for index in range(16))
+
+
+def test_versions_copied_from_other_registered_versions(client: Client) -> None:
+    register(client, "source-model", 2)
+    client.set_registered_model_alias("source-model", "champion", 2)
+    client.transition_model_version_stage("source-model", 1, "Production")
+    client.create_registered_model("copy")
+    by_version = client.create_model_version("copy", "models:/source-model/1")
+    by_alias = client.create_model_version("copy", "models:/source-model@champion")
+    by_stage = client.create_model_version("copy", "models:/source-model/production")
+    assert by_alias.source == "models:/source-model@champion"  # kept as given
+    uris = [
+        client.get_model_version_download_uri("copy", v.version) for v in (by_version, by_alias, by_stage)
+    ]
+    assert uris == ["s3://bucket/source-model/1", "s3://bucket/source-model/2", "s3://bucket/source-model/1"]
+    for missing in ("models:/source-model/9", "models:/source-model@nobody", "models:/nothing/Staging"):
+        with pytest.raises(InvalidArgument, match="source"):
+            client.create_model_version("copy", missing)
+    assert [v.version for v in client.search_model_versions("name = 'copy'")] == ["3", "2", "1"]

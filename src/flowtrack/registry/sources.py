@@ -3,6 +3,8 @@
 * ``runs:/<run_id>/<path>``: the logged model of that run named ``<path>`` when there is one (MLflow 3 keeps
   a model's files under the model, not the run), else ``<run artifact URI>/<path>``; the run id is recorded.
 * ``models:/<model_id>``: the logged model's artifact location; the model id, and its source run, recorded.
+* ``models:/<name>/<version>``, ``models:/<name>@<alias>``, ``models:/<name>/<stage>``: another registered
+  version (a copy); the registry store resolves these, see :func:`registered_reference`.
 * anything else is an artifact URI, stored as given.
 """
 
@@ -24,6 +26,36 @@ class ResolvedSource:
     storage_location: str
     run_id: str | None
     model_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredReference:
+    """``models:/<name>/<version>``, ``models:/<name>@<alias>`` or ``models:/<name>/<stage>``."""
+
+    name: str
+    version: int | None = None
+    alias: str | None = None
+    stage: str | None = None
+
+
+def registered_reference(source: str) -> RegisteredReference | None:
+    """The registered version ``source`` names, or None when it names something else."""
+    if not source.startswith(MODELS_SCHEME):
+        return None
+    target = source.removeprefix(MODELS_SCHEME).strip("/")
+    if is_model_id(target):
+        return None
+    if "/" not in target and "@" in target:
+        name, _, alias = target.rpartition("@")
+        return RegisteredReference(name, alias=alias) if name and alias else None
+    name, _, tail = target.partition("/")
+    if not name or not tail or "/" in tail:
+        return None
+    return (
+        RegisteredReference(name, version=int(tail))
+        if tail.isdigit()
+        else RegisteredReference(name, stage=tail)
+    )
 
 
 def resolve_source(

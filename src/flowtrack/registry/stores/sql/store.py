@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from flowtrack._internal.clock import now_ms
 from flowtrack.db.engine import get_engine, unavailable_message, write_engine
 from flowtrack.db.migrate import ensure_schema
-from flowtrack.exceptions import InvalidArgument, StoreUnavailable
+from flowtrack.exceptions import InvalidArgument, NotFound, StoreUnavailable
 from flowtrack.registry.entities import ModelVersion, ModelVersionStage, ModelVersionStatus, RegisteredModel
 from flowtrack.registry.errors import (
     RegisteredModelAlreadyExists,
@@ -26,7 +26,12 @@ from flowtrack.registry.errors import (
     model_not_found,
     version_not_found,
 )
-from flowtrack.registry.sources import resolve_source
+from flowtrack.registry.sources import (
+    RegisteredReference,
+    ResolvedSource,
+    registered_reference,
+    resolve_source,
+)
 from flowtrack.registry.stores.base import RegistryStore
 from flowtrack.tracking.entities import PagedList, RunTag
 from flowtrack.tracking.filters import Comparison, OrderBy
@@ -271,7 +276,7 @@ class SqlRegistryStore(RegistryStore):
     ) -> ModelVersion:
         with self._read() as conn:  # a missing model is the first thing to report
             self._check_model(conn, name)
-        resolved = resolve_source(get_tracking_store(self.uri, self.artifact_root), source, run_id, model_id)
+        resolved = self._resolve(source, run_id, model_id)
         if len(resolved.storage_location) > URI_LENGTH:
             raise InvalidArgument(f"the storage location of {source!r} is too long", field="source")
         now = now_ms()
@@ -306,6 +311,27 @@ class SqlRegistryStore(RegistryStore):
                 dml.insert(conn, model_version_tags, tag_rows)
             self._touch_model(conn, name, now)
             return self._version(conn, name, version)
+
+    def _resolve(self, source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
+        reference = registered_reference(source)
+        if reference is None:
+            return resolve_source(get_tracking_store(self.uri, self.artifact_root), source, run_id, model_id)
+        try:
+            copied = self._referenced_version(reference)
+        except NotFound as exc:
+            raise InvalidArgument(f"source {source!r}: {exc}", field="source") from exc
+        return ResolvedSource(copied.storage_location, run_id or copied.run_id, model_id or copied.model_id)
+
+    def _referenced_version(self, reference: RegisteredReference) -> ModelVersion:
+        if reference.version is not None:
+            return self.get_model_version(reference.name, reference.version)
+        if reference.alias is not None:
+            return self.get_model_version_by_alias(reference.name, reference.alias)
+        stage = ModelVersionStage.parse(reference.stage, "source")
+        latest = self.get_latest_versions(reference.name, [stage])
+        if not latest:
+            raise NotFound(f"registered model {reference.name!r} has no version in stage {stage}")
+        return latest[0]
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with self._read() as conn:
