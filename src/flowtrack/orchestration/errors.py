@@ -19,3 +19,10 @@ class UpstreamFailed(FlowtrackError):
 
 class MissingFlowRun(FlowtrackError, RuntimeError):
     """The call needs a running flow (``submit``, ``map``, ``get_run_logger`` outside any run)."""
+
+
+class FlowRunCancelled(BaseException):
+    """The flow run was cancelled from outside (``flowtrack flow-runs cancel``); raised where work starts.
+
+    A BaseException, like KeyboardInterrupt, so an ``except Exception`` in user code does not swallow it.
+    """

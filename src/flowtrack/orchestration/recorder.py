@@ -14,11 +14,13 @@ import threading
 import time
 
 from flowtrack._internal.clock import now_ms
+from flowtrack.exceptions import NotFound
 from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunRecord,
     LogRecord,
     StateRecord,
+    StateType,
     TaskEdge,
     TaskRunRecord,
     WriteBatch,
@@ -29,6 +31,7 @@ __all__ = ["FLUSH_INTERVAL_S", "HEARTBEAT_INTERVAL_S", "Recorder", "recorder_for
 
 FLUSH_INTERVAL_S = 0.5
 HEARTBEAT_INTERVAL_S = 10.0
+CANCEL_CHECK_INTERVAL_S = 1.0
 MAX_PENDING = 2_000
 
 _log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ class Recorder:
         self._running: set[str] = set()
         self._thread: threading.Thread | None = None
         self._last_write = 0.0
+        self.cancel_requested: set[str] = set()  # flow runs cancelled from outside; the engine stops them
 
     # -- collecting (any thread) ----------
     def flow(self, record: FlowRecord) -> None:
@@ -165,7 +169,7 @@ class Recorder:
 
     def _loop(self) -> None:
         """Flush on a timer and heartbeat; end once no flow run is running and nothing is left to write."""
-        next_heartbeat = 0.0
+        next_heartbeat = next_cancel_check = 0.0
         while True:
             woken = self._wake.wait(FLUSH_INTERVAL_S)
             self._wake.clear()
@@ -173,6 +177,7 @@ class Recorder:
                 if woken or time.monotonic() - self._last_write >= FLUSH_INTERVAL_S:
                     self.flush()
                 next_heartbeat = self._maybe_heartbeat(next_heartbeat)
+                next_cancel_check = self._maybe_check_cancellations(next_cancel_check)
             except Exception:  # noqa: BLE001 - the thread must survive a store outage; the batch is kept
                 _log.warning("flowtrack could not record orchestration state; will retry", exc_info=True)
                 continue
@@ -191,6 +196,22 @@ class Recorder:
         if running and self.store is not None:
             self.store.heartbeat(running, now)
         return now + HEARTBEAT_INTERVAL_S * 1000
+
+    def _maybe_check_cancellations(self, due: float) -> float:
+        """Ask the store whether a running flow run was cancelled from outside (it then reads CANCELLING)."""
+        now = time.monotonic()
+        if now < due or self.store is None:
+            return due
+        with self._lock:
+            running = [run_id for run_id in self._running if run_id not in self.cancel_requested]
+        for run_id in running:
+            try:
+                state = self.store.get_flow_run(run_id).state_type
+            except NotFound:  # not written yet
+                continue
+            if state in (StateType.CANCELLING, StateType.CANCELLED):
+                self.cancel_requested.add(run_id)
+        return now + CANCEL_CHECK_INTERVAL_S
 
 
 def _extend(into: WriteBatch, more: WriteBatch) -> None:

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from flowtrack.orchestration.entities import RunKind, StateRecord
-from flowtrack.orchestration.errors import RunTimeout
+from flowtrack.orchestration.entities import RunKind, StateRecord, StateType
+from flowtrack.orchestration.errors import FlowRunCancelled, RunTimeout
 from flowtrack.orchestration.retries import with_jitter
-from flowtrack.orchestration.states import Crashed, Failed, Retrying, Running, State, TimedOut
+from flowtrack.orchestration.states import Cancelled, Crashed, Failed, Retrying, Running, State, TimedOut
 
 __all__ = ["CALL", "Outcome", "RetryPolicy", "RunTracker", "Sleep", "adrive", "drive", "run_attempts"]
 
@@ -100,7 +100,7 @@ def run_attempts(tracker: RunTracker, policy: RetryPolicy, complete: Callable[[A
         if outcome.error is None:
             return complete(outcome.value)
         failure = failure_state(outcome.error)
-        if failure.is_crashed() or tracker.run_count > policy.retries:
+        if failure.type in _NOT_RETRIED or tracker.run_count > policy.retries:
             return failure
         if policy.should_retry is not None and not policy.should_retry(failure):
             return failure
@@ -109,9 +109,14 @@ def run_attempts(tracker: RunTracker, policy: RetryPolicy, complete: Callable[[A
             yield Sleep(delay)
 
 
+_NOT_RETRIED = frozenset({StateType.CRASHED, StateType.CANCELLED})
+
+
 def failure_state(error: BaseException) -> State:
     if isinstance(error, RunTimeout):
         return TimedOut(error)
+    if isinstance(error, FlowRunCancelled | asyncio.CancelledError):
+        return Cancelled(error)
     if isinstance(error, Exception):
         return Failed(error)
     return Crashed(error)  # KeyboardInterrupt, SystemExit: the process is going away

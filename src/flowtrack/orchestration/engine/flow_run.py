@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from flowtrack.orchestration.entities import FlowRecord, FlowRunRecord, RunKind,
 from flowtrack.orchestration.futures import wait
 from flowtrack.orchestration.hooks import FlowRunInfo, registered_hooks
 from flowtrack.orchestration.recorder import Recorder, recorder_for
-from flowtrack.orchestration.states import Cancelled, Completed, Failed, Pending, State
+from flowtrack.orchestration.states import Completed, Failed, Pending, State
 
 if TYPE_CHECKING:
     from flowtrack.orchestration.flows import Flow
@@ -112,9 +111,10 @@ class FlowRun:
 
     def _make_context(self) -> FlowRunContext:
         runner = self.flow.task_runner.duplicate()
+        scope = (self.id, *(self.parent.scope if self.parent is not None else ()))
         self.context = FlowRunContext(
             self.id, self.flow.name, self.name, self.parameters, self.recorder, runner,
-            self.flow.log_prints, self.tracking_run_id,
+            self.flow.log_prints, self.tracking_run_id, scope,
         )  # fmt: skip
         return self.context
 
@@ -128,8 +128,6 @@ class FlowRun:
             self.context.task_runner.shutdown()
 
     def _finish(self, state: State) -> State:
-        if isinstance(state.data, _CANCELLATION):
-            state = Cancelled(state.data)
         final = self.tracker.set(state)
         errors: list[BaseException] = []
         for hook in registered_hooks():
@@ -159,9 +157,6 @@ def _collect(errors: list[BaseException], hook: Any, *args: Any) -> None:
         hook(*args)
     except Exception as exc:  # noqa: BLE001 - every hook runs; the first error surfaces afterwards
         errors.append(exc)
-
-
-_CANCELLATION: tuple[type[BaseException], ...] = (asyncio.CancelledError,)
 
 
 def _top_level_recorder() -> Recorder:

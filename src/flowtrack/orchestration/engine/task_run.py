@@ -12,12 +12,12 @@ from flowtrack.orchestration.caching import CacheContext, cache_key
 from flowtrack.orchestration.context import FlowRunContext, TaskRunContext, flow_run_context, task_run_context
 from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, adrive, drive, run_attempts
 from flowtrack.orchestration.entities import RunKind, StateRecord, TaskEdge, TaskRunRecord
-from flowtrack.orchestration.errors import UpstreamFailed
+from flowtrack.orchestration.errors import FlowRunCancelled, UpstreamFailed
 from flowtrack.orchestration.futures import TaskFuture, resolve_futures
 from flowtrack.orchestration.hooks import TaskContextPayload, enter_task_context
 from flowtrack.orchestration.recorder import Recorder
 from flowtrack.orchestration.results import pickle_dumps, pickle_loads
-from flowtrack.orchestration.states import Cached, Completed, Failed, Pending, State
+from flowtrack.orchestration.states import Cached, Cancelled, Completed, Failed, Pending, State
 
 if TYPE_CHECKING:
     from flowtrack.orchestration.tasks import Task
@@ -30,6 +30,7 @@ class TaskRun:
 
     __slots__ = (
         "cache_key",
+        "cancel_check",
         "context_payload",
         "created_ms",
         "dynamic_key",
@@ -64,6 +65,7 @@ class TaskRun:
         self.log_prints = task.log_prints or (flow is not None and flow.log_prints)
         self.upstream = upstream
         self.context_payload = context_payload
+        self.cancel_check = flow.cancel_requested if flow is not None else None
         self.created_ms = now_ms()
         self.start_ms: int | None = None
         self.end_ms: int | None = None
@@ -77,6 +79,7 @@ class TaskRun:
         """For a worker process: no recorder (the worker collects its own) and no live futures."""
         state = {name: getattr(self, name) for name in self.__slots__}
         state["recorder"] = None
+        state["cancel_check"] = None
         state["upstream"] = [(_DoneUpstream(f.task_run_id), name) for f, name in self.upstream]
         state["tracker"] = (self.tracker.history, self.tracker.run_count)
         return state
@@ -120,6 +123,8 @@ class TaskRun:
 
     # -- the run's life ----------
     def steps(self) -> Steps:
+        if self.cancel_check is not None and self.cancel_check():
+            return self._finish(Cancelled(FlowRunCancelled(f"flow run {self.flow_run_id} was cancelled")))
         upstream_error = self._upstream_error()
         if upstream_error is not None:
             return self._finish(Failed(upstream_error))
