@@ -27,6 +27,8 @@ Row = dict[str, Any]
 
 
 def dump_json(value: Any) -> str:
+    if not value and type(value) is list:
+        return "[]"  # most runs have no tags and no upstream runs
     return json.dumps(value, default=_fallback, separators=(",", ":"), allow_nan=True)
 
 
@@ -35,6 +37,11 @@ def _fallback(value: Any) -> Any:
         return list(value)
     text = repr(value)
     return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "..."
+
+
+def _value(member: Any, enum_type: type[StateType] | type[RunKind]) -> str:
+    """The stored text of an enum member (records from the wire may carry the text itself)."""
+    return member.value if type(member) is enum_type else enum_type(member).value
 
 
 def _tags(text: str | None) -> tuple[str, ...]:
@@ -60,7 +67,7 @@ def flow_run_row(run: FlowRunRecord) -> Row:
         "flow_id": run.flow_id,
         "flow_name": run.flow_name,
         "name": run.name,
-        "state_type": StateType(run.state_type).value,
+        "state_type": _value(run.state_type, StateType),
         "state_name": run.state_name,
         "state_message": run.state_message,
         "parameters": dump_json(dict(run.parameters)),
@@ -109,7 +116,7 @@ def task_run_row(run: TaskRunRecord) -> Row:
         "task_key": run.task_key,
         "name": run.name,
         "dynamic_key": run.dynamic_key,
-        "state_type": StateType(run.state_type).value,
+        "state_type": _value(run.state_type, StateType),
         "state_name": run.state_name,
         "state_message": run.state_message,
         "created_ms": run.created_ms,
@@ -146,8 +153,8 @@ def state_row(state: StateRecord) -> Row:
     return {
         "id": state.id,
         "run_id": state.run_id,
-        "run_kind": RunKind(state.run_kind).value,
-        "type": StateType(state.type).value,
+        "run_kind": _value(state.run_kind, RunKind),
+        "type": _value(state.type, StateType),
         "name": state.name,
         "message": state.message,
         "timestamp_ms": state.timestamp_ms,
