@@ -185,8 +185,7 @@ def print_table(rows: list[Row], results: list[Result]) -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
-        ours = "-" if row.flowtrack is None else f"{row.flowtrack:.4g} {row.unit}"
-        theirs = "-" if row.prefect is None else f"{row.prefect:.4g} {row.unit}"
+        ours, theirs = _cell(row.flowtrack, row.unit), _cell(row.prefect, row.unit)
         ratio = "-" if row.ratio is None or not row.unit or row.unit == "MiB" else f"{row.ratio:.0f}x"
         print(
             f"{row.workload:4} {row.measure:42} {ours:>12} {theirs:>12} {ratio:>9}  {row.goal:16} {row.note}"
@@ -194,6 +193,12 @@ def print_table(rows: list[Row], results: list[Result]) -> None:
     failed = [f"{r.get('library')} {r.get('workload')}" for r in results if not r.get("ok")]
     if failed:
         print(f"\nFAILED OR CHECK FAILED: {', '.join(failed)}")
+
+
+def _cell(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g} {unit}" if unit else f"{value:,.0f}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

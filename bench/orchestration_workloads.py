@@ -70,11 +70,10 @@ def _task_runs_stored(library: str, flow_run_id: str) -> int:
             if found < page:
                 return count
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    with get_client(sync_client=True) as client:
-        flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        return int(client.count_task_runs(flow_run_filter=flow_runs))
+    with get_client(sync_client=True) as client:  # the API's count endpoint (the client has no method)
+        body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
+        return int(client._client.post("/task_runs/count", json=body).json())
 
 
 def _current_flow_run_id(library: str) -> str:
@@ -139,7 +138,7 @@ def run_o1(library: str, n: int) -> Result:
         "flow_call_ms_per_task": whole_s / n * 1000,
         "task_runs_stored_at_return": stored,
         "peak_rss_mib": _peak_rss_mib(),
-        "verified": {"sum": timings["total"] == n * (n - 1) // 2, "all_task_runs_stored": stored == n},
+        "verified": _checks(library, timings["total"] == n * (n - 1) // 2, stored == n),
     }
 
 
@@ -173,7 +172,7 @@ def run_o2(library: str, n: int) -> Result:
         "flow_call_s": whole_s,
         "task_runs_stored_at_return": stored,
         "peak_rss_mib": _peak_rss_mib(),
-        "verified": {"sum": total == n * (n - 1) // 2, "all_task_runs_stored": stored == n},
+        "verified": _checks(library, total == n * (n - 1) // 2, stored == n),
     }
 
 
@@ -228,8 +227,16 @@ def run_o6(library: str, n: int) -> Result:
         "peak_rss_mib": _peak_rss_mib(),
         "peak_rss_before_mib": rss_before,
         "task_runs_stored_at_return": stored,
-        "verified": {"sum": total == n * (n - 1) // 2, "all_task_runs_stored": stored == n},
+        "verified": _checks(library, total == n * (n - 1) // 2, stored == n),
     }
+
+
+def _checks(library: str, sum_ok: bool, all_stored: bool) -> dict[str, bool]:
+    """flowtrack promises every task run is stored when the flow returns; for Prefect it is only measured."""
+    checks = {"sum": sum_ok}
+    if library == "flowtrack":
+        checks["all_task_runs_stored"] = all_stored
+    return checks
 
 
 def _warm_up(library: str, flow: Callable[..., Any], task: Callable[..., Any]) -> None:
