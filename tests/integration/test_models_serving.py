@@ -191,3 +191,23 @@ def test_an_unknown_model_fails_before_serving(module_sqlite_server: RunningServ
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1
     assert "cannot load model models:/no-such-model@x" in done.stdout + done.stderr
+
+
+def test_serves_a_tensor_model_from_inputs_rows(tmp_path: Path) -> None:
+    """A PyTorch model with a tensor signature takes ``inputs``/``instances`` rows; a wrong width is a 400."""
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    rows = [[0.5, -1.0, 2.0], [1.0, 0.0, 0.25]]
+    ft.pytorch.save_model(net, tmp_path / "net", input_example=np.asarray(rows, dtype=np.float32))
+    expected = net(torch.tensor(rows)).detach().numpy().tolist()
+    with scoring_server(str(tmp_path / "net")) as client:
+        by_inputs = client.post("/invocations", json={"inputs": rows})
+        by_instances = client.post("/invocations", json={"instances": rows})
+        too_wide = client.post("/invocations", json={"inputs": [[1.0, 2.0, 3.0, 4.0]]})
+    for response in (by_inputs, by_instances):
+        assert response.status_code == 200, response.text
+        assert np.allclose(response.json()["predictions"], expected)
+    assert too_wide.status_code == 400
+    assert "expected shape [-1, 3], got [1, 4]" in too_wide.json()["message"]
