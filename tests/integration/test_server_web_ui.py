@@ -34,6 +34,7 @@ def test_hashed_assets_are_cached_for_a_year(sqlite_api: MlflowApi) -> None:
     assert asset.status_code == 200
     assert "javascript" in asset.headers["content-type"]
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert asset.headers["content-encoding"] == "gzip"  # httpx asks for it, as browsers do
     missing = sqlite_api.http.get("/assets/nope-123.js")
     assert missing.status_code == 404
 

@@ -223,3 +223,15 @@ export function artifactUrl(root: string, path: string): string {
   const full = [root, path].filter(Boolean).join("/");
   return `/api/2.0/mlflow-artifacts/artifacts/${full.split("/").map(encodeURIComponent).join("/")}`;
 }
+
+const experimentNames = new Map<string, Promise<string>>();
+
+/** An experiment's name for breadcrumbs, fetched once per page load. */
+export function experimentName(id: string): Promise<string> {
+  let found = experimentNames.get(id);
+  if (!found) {
+    found = api.getExperiment(id).then((e) => e.experiment.name, () => `Experiment ${id}`);
+    experimentNames.set(id, found);
+  }
+  return found;
+}

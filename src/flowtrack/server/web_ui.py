@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -47,7 +48,7 @@ class WebUi:
         elif not built():
             await self.app(scope, receive, send)  # "/" answers the placeholder, the rest 404
         else:
-            await _ui_file(path)(scope, receive, send)
+            await GZipMiddleware(_ui_file(path), minimum_size=1024)(scope, receive, send)
 
 
 def _ui_file(path: str) -> Response:

@@ -80,7 +80,7 @@ export function ParallelCoordinates({ axes, runNames }: { axes: Axis[]; runNames
           <line x1={x(i)} x2={x(i)} y1={y(0)} y2={y(1)} stroke="var(--fg-soft)" />
           <text x={x(i)} y={14} textAnchor="middle" style={{ fontWeight: 600 }}>{axis.label}</text>
           {scales[i].ticks.map((tick) => (
-            <text key={tick.label + tick.at} x={x(i) + 5} y={y(tick.at) + 4}>{tick.label}</text>
+            <text key={tick.label + tick.at} x={x(i) + 7} y={y(tick.at) + 4}>{tick.label}</text>
           ))}
         </g>
       ))}

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import { Link } from "wouter";
 import { api, ApiError, Run } from "../api";
 import { color } from "../components/Chart";
+import { ExperimentCrumb } from "../components/ExperimentCrumb";
 import { MetricCharts } from "../components/MetricCharts";
 import { Axis, ParallelCoordinates, Scatter } from "../components/Plots";
 import { formatNumber } from "../format";
@@ -70,7 +71,7 @@ export function ComparePage() {
   return (
     <main className="page">
       <div className="crumbs">
-        <Link href="/">Experiments</Link> / {experimentId && <Link href={`/experiments/${experimentId}`}>Experiment {experimentId}</Link>} /
+        <Link href="/">Experiments</Link> / {experimentId && <ExperimentCrumb id={experimentId} />} /
       </div>
       <h1>Comparing {runs.length} runs</h1>
       <div className="row" style={{ margin: "6px 0 10px" }}>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import { api, ApiError, proxiedRoot, Run } from "../api";
 import { ArtifactBrowser } from "../components/Artifacts";
+import { ExperimentCrumb } from "../components/ExperimentCrumb";
 import { MetricCharts } from "../components/MetricCharts";
 import { formatDuration, formatNumber, formatTime } from "../format";
 import { useUrlState } from "../urlState";
@@ -99,7 +100,7 @@ export function RunPage({ runId }: { runId: string }) {
   return (
     <main className="page">
       <div className="crumbs">
-        <Link href="/">Experiments</Link> / <Link href={`/experiments/${info.experiment_id}`}>Experiment {info.experiment_id}</Link> /
+        <Link href="/">Experiments</Link> / <ExperimentCrumb id={info.experiment_id} /> /
       </div>
       <div className="row">
         <h1>{info.run_name || info.run_id}</h1>

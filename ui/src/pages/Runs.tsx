@@ -47,6 +47,11 @@ function defaultColumns(columns: Columns): ColumnRef[] {
   ];
 }
 
+function keysOfRows(rows: TableRow[]): Columns {
+  const keys = (pick: (row: TableRow) => object) => [...new Set(rows.flatMap((row) => Object.keys(pick(row))))].sort();
+  return { metrics: keys((r) => r.metrics), params: keys((r) => r.params), tags: keys((r) => r.tags) };
+}
+
 /** Pages of rows loaded on demand as the table scrolls; a new query drops them all. */
 type TableQuery = Omit<Parameters<typeof api.runTable>[0], "offset" | "limit" | "count">;
 
@@ -124,21 +129,23 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
     api.columns(experimentId).then(setColumns).catch(() => setColumns(NO_COLUMNS));
   }, [experimentId]);
 
-  const chosen: ColumnRef[] = useMemo(() => {
+  // Columns named in the URL; without them the table asks for every key of each page (no wait for the
+  // column discovery) and shows the first metrics and params.
+  const urlChosen: ColumnRef[] | null = useMemo(() => {
     const fromUrl = state.get("cols");
-    if (fromUrl !== null) {
-      return fromUrl
-        .split(",")
-        .filter(Boolean)
-        .map((id) => parseColumnId(decodeURIComponent(id)))
-        .filter((c): c is ColumnRef => c !== null);
-    }
-    return defaultColumns(columns ?? NO_COLUMNS);
-  }, [state, columns]);
+    if (fromUrl === null) return null;
+    const order = { m: 0, p: 1, t: 2 };
+    return fromUrl
+      .split(",")
+      .filter(Boolean)
+      .map((id) => parseColumnId(decodeURIComponent(id)))
+      .filter((c): c is ColumnRef => c !== null)
+      .sort((a, b) => order[a.kind] - order[b.kind]);
+  }, [state]);
 
-  const query = useMemo((): TableQuery | null => {
-    if (columns === null && state.get("cols") === null) return null; // wait for the default columns
-    const keysOf = (kind: ColumnRef["kind"]) => chosen.filter((c) => c.kind === kind).map((c) => c.key);
+  const query = useMemo((): TableQuery => {
+    const keysOf = (kind: ColumnRef["kind"]) => urlChosen?.filter((c) => c.kind === kind).map((c) => c.key);
+    const tags = keysOf("t");
     return {
       experiment_ids: [experimentId],
       filter: filter || undefined,
@@ -146,10 +153,14 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
       view_type: view,
       params: keysOf("p"),
       metrics: keysOf("m"),
-      tags: [...keysOf("t"), "mlflow.user"].filter((k, i, all) => all.indexOf(k) === i),
+      tags: tags && [...tags, "mlflow.user"].filter((k, i, all) => all.indexOf(k) === i),
     };
-  }, [experimentId, filter, sort.id, sort.desc, view, chosen, columns]);
+  }, [experimentId, filter, sort.id, sort.desc, view, urlChosen]);
   const pages = useRunPages(query, reload);
+  const chosen: ColumnRef[] = useMemo(
+    () => urlChosen ?? defaultColumns(columns ?? keysOfRows(pages.firstPage ?? [])),
+    [urlChosen, columns, pages.firstPage],
+  );
 
   useEffect(() => {
     if (!groupParam) {
@@ -252,6 +263,19 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   );
 }
 
+const KIND_LABELS = { m: "Metrics", p: "Params", t: "Tags" } as const;
+
+/** Runs of columns of one kind, for the group labels above the column names. */
+function kindSpans(columns: ColumnRef[]): { kind: ColumnRef["kind"]; start: number; count: number }[] {
+  const spans: { kind: ColumnRef["kind"]; start: number; count: number }[] = [];
+  columns.forEach((column, index) => {
+    const last = spans[spans.length - 1];
+    if (last && last.kind === column.kind) last.count += 1;
+    else spans.push({ kind: column.kind, start: index, count: 1 });
+  });
+  return spans;
+}
+
 interface GridProps {
   pages: ReturnType<typeof useRunPages>;
   template: string;
@@ -325,6 +349,11 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
       onKeyDown={onKeyDown}
     >
       <div className="grid-head" role="row" style={{ gridTemplateColumns: template }}>
+        {kindSpans(chosen).map((span) => (
+          <div key={span.kind} className="group-label" style={{ gridColumn: `${span.start + ATTRIBUTE_COLUMNS.length + 2} / span ${span.count}` }}>
+            {KIND_LABELS[span.kind]}
+          </div>
+        ))}
         <div className="cell">
           <input
             type="checkbox"
@@ -341,10 +370,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
         {chosen.map((column) =>
           header(
             columnId(column),
-            <>
-              <span className="group">{KIND_NAMES[column.kind].slice(0, -1)}</span>
-              {column.key}
-            </>,
+            column.key,
             column.kind === "m",
           ),
         )}
