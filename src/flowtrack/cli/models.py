@@ -213,7 +213,7 @@ def register(
         return
     output.say(
         f"Registered [bold]{output.esc(name)}[/] version [bold]{version.version}[/] "
-        f"[dim]({output.esc(version.storage_location)})[/]"
+        f"[dim]({output.esc(version.storage_location or version.source)})[/]"
     )
 
 
