@@ -121,3 +121,15 @@ def test_the_installed_script_with_an_explicit_tracking_uri(tmp_path: Path) -> N
     missing = run("describe", "nope")
     assert missing.returncode == 1
     assert "not found" in missing.stderr
+
+
+def test_against_a_server(sqlite_tracking_server: str) -> None:
+    url = sqlite_tracking_server
+    registered = flowtrack("models", "register", "s3://bucket/served", "-n", "served", "--tracking-uri", url)
+    assert registered.exit_code == 0, registered.output
+    assert "Registered served version 1 (s3://bucket/served)" in registered.stdout
+    assert flowtrack("models", "alias", "served", "live", "1", "--tracking-uri", url).exit_code == 0
+    listed = json.loads(flowtrack("models", "list", "--tracking-uri", url, "-o", "json").stdout)
+    assert [(m["name"], m["aliases"]) for m in listed] == [("served", {"live": "1"})]
+    assert Client(url).get_model_version_download_uri("served", 1) == "s3://bucket/served"
+    assert_user_error(flowtrack("models", "describe", "nope", "--tracking-uri", url), "nope")

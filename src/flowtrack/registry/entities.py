@@ -81,7 +81,8 @@ class RegisteredModelAlias:
 @dataclass(frozen=True, slots=True)
 class ModelVersion:
     """One registered version: where its files are (``source``, resolved to ``storage_location``) and its
-    stage, tags and aliases."""
+    stage, tags and aliases. MLflow's REST API does not carry ``storage_location``: read through a server it
+    is "" (``get_model_version_download_uri`` asks the server for it)."""
 
     name: str
     version: str
