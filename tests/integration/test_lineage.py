@@ -48,6 +48,16 @@ def outer(n: int = 3, label: str = "base") -> int:
     return total
 
 
+@flow
+def plain_child() -> None:
+    flowtrack.log_metric("child", 1.0)
+
+
+@flow
+def plain_parent() -> None:
+    plain_child()
+
+
 @flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
 def in_processes(n: int) -> int:
     return sum(square.map(range(n)).result())
@@ -94,6 +104,18 @@ def test_a_subflow_gets_a_nested_run_in_its_own_experiment() -> None:
     assert child_run.data.params == {"scale": "0.5"}
     assert flowtrack.get_experiment(child_run.info.experiment_id).name == "lineage-tests"
     assert "scale" not in tracked(parent).data.metrics
+
+
+def test_a_subflow_without_an_experiment_of_its_own_nests_in_its_parents() -> None:
+    plain_parent()
+    [parent] = flow_runs("plain_parent")
+    [child] = flow_runs("plain_child")
+    parent_run, child_run = tracked(parent), tracked(child)
+    assert child_run.info.experiment_id == parent_run.info.experiment_id
+    assert flowtrack.get_experiment(parent_run.info.experiment_id).name == "plain_parent"
+    assert child_run.data.tags["mlflow.parentRunId"] == parent_run.info.run_id
+    assert child_run.data.metrics == {"child": 1.0}
+    assert flowtrack.get_experiment_by_name("plain_child") is None
 
 
 def test_tasks_on_worker_processes_log_to_the_flow_run() -> None:

@@ -3,7 +3,8 @@
 * A flow run starts a tracked run in the experiment named by ``@flow(experiment=...)``, by default one named
   after the flow. Called inside an active tracked run (``with flowtrack.start_run(): my_flow()``), a top-level
   flow joins that run instead and leaves it open.
-* A subflow gets a run nested under its parent flow's run (tagged ``mlflow.parentRunId``).
+* A subflow gets a run nested under its parent flow's run (tagged ``mlflow.parentRunId``), in the parent's
+  experiment unless it names its own.
 * Flow parameters become params; the run carries the flow run id (``flowtrack.flowRunId``), and the flow run
   records the run id (``FlowRunRecord.tracking_run_id``), so each points at the other.
 * ``flowtrack.log_metric`` and the rest of the fluent API log to the flow's run inside the flow body and
@@ -63,6 +64,7 @@ class TrackingLink(OrchestrationHooks):
 
     def __init__(self) -> None:
         self._linked: dict[str, _Linked] = {}
+        self._experiments: dict[str, str] = {}  # experiment of each run started here, for its subflows
         self._lock = threading.Lock()
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -87,18 +89,33 @@ class TrackingLink(OrchestrationHooks):
         run_tags = {FLOW_RUN_ID_TAG: info.flow_run_id, FLOW_NAME_TAG: info.flow_name}
         if info.parent_tracking_run_id is not None:
             run_tags[tags.PARENT_RUN_ID] = info.parent_tracking_run_id
-        experiment_id = _experiment_id(str(info.options.get(EXPERIMENT_OPTION) or info.flow_name))
+        experiment_id = self._experiment_for(info)
         run = client.create_run(experiment_id, tags=run_tags, run_name=info.flow_run_name or None)
         run_id = run.info.run_id
+        with self._lock:
+            self._experiments[run_id] = experiment_id
         params = _params(info.parameters)
         if params:
             client.log_batch(run_id, params=params)
         token = context._stack.set((*context.active_run_ids(), run_id))
         return _Linked(run_id, owned=True, token=token)
 
+    def _experiment_for(self, info: FlowRunInfo) -> str:
+        """``@flow(experiment=...)``; else a subflow's parent's experiment (nested runs show under their
+        parent only there); else an experiment named after the flow."""
+        if named := info.options.get(EXPERIMENT_OPTION):
+            return _experiment_id(str(named))
+        parent = info.parent_tracking_run_id
+        if parent is None:
+            return _experiment_id(info.flow_name)
+        known = self._experiments.get(parent)
+        return known if known is not None else fluent.client().get_run(parent).info.experiment_id
+
     def flow_run_finished(self, info: FlowRunInfo, state: State) -> None:
         with self._lock:
             linked = self._linked.pop(info.flow_run_id, None)
+            if linked is not None:
+                self._experiments.pop(linked.run_id, None)
         if linked is None or not linked.owned:
             return
         try:
