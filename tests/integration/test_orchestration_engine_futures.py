@@ -231,3 +231,25 @@ def test_a_process_pool_runs_tasks_elsewhere_and_brings_back_results_logs_and_st
     ]
     messages = sorted(log.message for log in store.list_logs(flow_run_id))
     assert messages == ["working on 2", "working on 3"]
+
+
+@flowtrack.task
+def sum_values(pairs: list[tuple[int, int]]) -> int:
+    return sum(value for value, _ in pairs)
+
+
+def test_futures_feed_tasks_on_a_process_pool(store: OrchestrationStore) -> None:
+    @flowtrack.flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+    def fed() -> tuple[int, State]:
+        squares = in_process.map([1, 2])
+        broken = fails_in_process.submit()
+        after_broken = sum_values.submit([], wait_for=[broken])
+        after_broken.wait()
+        return sum_values.submit(squares).result(), after_broken.state
+
+    summed, skipped = fed()
+    assert summed == 5
+    assert skipped.is_failed()
+    with pytest.raises(UpstreamFailed):
+        skipped.result()
+    assert len(store.list_edges(_flow_run_id(store, "fed"))) == 3

@@ -76,10 +76,14 @@ class TaskRun:
         self.tracker.set(Pending())
 
     def __getstate__(self) -> dict[str, Any]:
-        """For a worker process: no recorder (the worker collects its own) and no live futures."""
+        """For a worker process: no recorder (the worker collects its own) and no live futures.
+
+        Runners send a run only once its upstream runs completed, so their results stand in for them.
+        """
         state = {name: getattr(self, name) for name in self.__slots__}
         state["recorder"] = None
         state["cancel_check"] = None
+        state["parameters"] = resolve_futures(self.parameters) if self.upstream else self.parameters
         state["upstream"] = [(_DoneUpstream(f.task_run_id), name) for f, name in self.upstream]
         state["tracker"] = (self.tracker.history, self.tracker.run_count)
         return state
@@ -125,7 +129,7 @@ class TaskRun:
     def steps(self) -> Steps:
         if self.cancel_check is not None and self.cancel_check():
             return self._finish(Cancelled(FlowRunCancelled(f"flow run {self.flow_run_id} was cancelled")))
-        upstream_error = self._upstream_error()
+        upstream_error = self.upstream_error()
         if upstream_error is not None:
             return self._finish(Failed(upstream_error))
         if self.upstream:
@@ -140,7 +144,7 @@ class TaskRun:
         state = yield from run_attempts(self.tracker, policy, self._complete)
         return self._finish(state)
 
-    def _upstream_error(self) -> UpstreamFailed | None:
+    def upstream_error(self) -> UpstreamFailed | None:
         for future, _ in self.upstream:
             if not future.state.is_completed():
                 return UpstreamFailed(f"upstream task run {future.task_run_id} ended {future.state.name}")

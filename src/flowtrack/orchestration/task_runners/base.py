@@ -25,6 +25,11 @@ class TaskRunner(abc.ABC):
         return future
 
     def _start_and_report(self, run: TaskRun, future: TaskFuture) -> None:
+        if run.upstream_error() is not None:  # it will not run: record that here, without a worker
+            from flowtrack.orchestration.engine.task_run import run_task_in_worker
+
+            future.set_state(run_task_in_worker(run))
+            return
         try:
             started = self._start(run)
         except Exception as exc:  # noqa: BLE001 - e.g. a pool shut down: the run crashed, the flow goes on

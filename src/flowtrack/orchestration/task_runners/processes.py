@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-from typing import TYPE_CHECKING, Self
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.orchestration.results import pickle_dumps, pickle_loads
@@ -35,22 +36,7 @@ class ProcessPoolTaskRunner(TaskRunner):
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             self._pool = concurrent.futures.ProcessPoolExecutor(self.max_workers, mp_context=context)
-        recorder = run.recorder
-        sent = self._pool.submit(run_task_in_process, pickle_dumps(run))
-        state_future: concurrent.futures.Future[State] = concurrent.futures.Future()
-
-        def arrived(done: concurrent.futures.Future[bytes]) -> None:
-            try:
-                state, batch = pickle_loads(done.result())
-            except BaseException as exc:  # noqa: BLE001 - reported as the run's crash by the base class
-                state_future.set_exception(exc)
-                return
-            if recorder is not None:
-                recorder.merge(batch)
-            state_future.set_result(state)
-
-        sent.add_done_callback(arrived)
-        return state_future
+        return state_when_back(run, self._pool.submit(run_task_in_process, pickle_dumps(run)))
 
     def duplicate(self) -> Self:
         return type(self)(self.max_workers)
@@ -59,3 +45,30 @@ class ProcessPoolTaskRunner(TaskRunner):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+class _RemoteFuture(Protocol):
+    """What a process pool's and a Dask client's futures share."""
+
+    def result(self) -> Any: ...
+
+    def add_done_callback(self, fn: Callable[[Any], None], /) -> None: ...
+
+
+def state_when_back(run: TaskRun, sent: _RemoteFuture) -> concurrent.futures.Future[State]:
+    """The final state of a run sent elsewhere; the records the worker collected go to the flow's recorder."""
+    recorder = run.recorder
+    state_future: concurrent.futures.Future[State] = concurrent.futures.Future()
+
+    def arrived(done: _RemoteFuture) -> None:
+        try:
+            state, batch = pickle_loads(done.result())
+        except BaseException as exc:  # noqa: BLE001 - reported as the run's crash by the base class
+            state_future.set_exception(exc)
+            return
+        if recorder is not None:
+            recorder.merge(batch)
+        state_future.set_result(state)
+
+    sent.add_done_callback(arrived)
+    return state_future

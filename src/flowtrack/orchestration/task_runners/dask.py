@@ -1,0 +1,69 @@
+"""A Dask task runner (``pip install 'flowtrack[dask]'``): task runs on a ``dask.distributed`` cluster.
+
+Without an address each flow run starts a temporary local cluster (worker processes on this machine) and
+closes it at the end; with ``address="tcp://scheduler:8786"`` task runs go to that cluster's workers, which
+must have flowtrack installed. Task runs travel as the process pool's do: cloudpickled, with their hook
+context, and their records come back with their final state.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import TYPE_CHECKING, Any, Self
+
+from flowtrack.exceptions import MissingDependency
+from flowtrack.orchestration.results import pickle_dumps
+from flowtrack.orchestration.states import State
+from flowtrack.orchestration.task_runners.base import TaskRunner
+from flowtrack.orchestration.task_runners.processes import state_when_back
+
+if TYPE_CHECKING:
+    from flowtrack.orchestration.engine.task_run import TaskRun
+
+__all__ = ["DaskTaskRunner"]
+
+
+class DaskTaskRunner(TaskRunner):
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster_kwargs: dict[str, Any] | None = None,
+        client_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.address = address
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.client_kwargs = dict(client_kwargs or {})
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
+        from flowtrack.orchestration.engine.task_run import run_task_in_process
+
+        client = self._connect()
+        return state_when_back(run, client.submit(run_task_in_process, pickle_dumps(run), pure=False))
+
+    def _connect(self) -> Any:
+        if self._client is not None:
+            return self._client
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise MissingDependency("distributed", "dask") from None
+        if self.address is not None:
+            self._client = Client(self.address, **self.client_kwargs)  # type: ignore[no-untyped-call]
+        else:
+            options = {"dashboard_address": None, "n_workers": 2, "threads_per_worker": 1}
+            self._cluster = LocalCluster(**(options | self.cluster_kwargs))  # type: ignore[no-untyped-call]
+            self._client = Client(self._cluster, **self.client_kwargs)  # type: ignore[no-untyped-call]
+        return self._client
+
+    def duplicate(self) -> Self:
+        return type(self)(self.address, self.cluster_kwargs, self.client_kwargs)
+
+    def shutdown(self) -> None:
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
