@@ -279,3 +279,28 @@ def test_a_flow_against_a_server_records_its_runs_there(
     tracked = flowtrack.get_run(run.tracking_run_id)
     assert tracked.data.metrics == {"scaled": 20.0}
     assert tracked.data.params == {"n": "3"}
+
+
+def test_the_api_url_setting_sends_reads_and_the_cli_to_the_server(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from flowtrack.cli.main import app
+
+    name = unique("configured")
+    RestOrchestrationStore(server.url).write(WriteBatch(flow_runs=[flow_run(name, StateType.COMPLETED)]))
+    monkeypatch.setenv("FLOWTRACK_API_URL", server.url)
+    store = get_orchestration_store()
+    assert isinstance(store, RestOrchestrationStore)
+    assert [run.flow_name for run in flowtrack.Client().read_flow_runs(flow_name=name)] == [name]
+    listed = CliRunner().invoke(app, ["flow-runs", "list", "--flow", name], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert f"quick-fox   {name}   COMPLETED" in listed.output
+    monkeypatch.delenv("FLOWTRACK_API_URL")
+    explicit = CliRunner().invoke(app, ["flows", "list", "--api-url", server.url, "-o", "json"])
+    assert explicit.exit_code == 0, explicit.output
+    assert name not in explicit.output  # only the flows that FlowRecords named: this batch sent none
+    down = CliRunner().invoke(app, ["flows", "list", "--api-url", "http://127.0.0.1:9"])
+    assert down.exit_code == 1
+    assert "cannot reach the flowtrack server" in down.stderr
