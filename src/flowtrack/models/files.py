@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from flowtrack.models.model import PYFUNC_FLAVOR, Model
+from flowtrack.models.model import PYFUNC_FLAVOR, Model, dump_yaml
 from flowtrack.models.versions import pinned_version
 
 __all__ = ["add_pyfunc_flavor", "pinned", "save_input_example", "write_environment"]
@@ -48,13 +46,13 @@ def write_environment(
         "build_dependencies": ["pip", "setuptools", "wheel"],
         "dependencies": [f"-r {REQUIREMENTS_FILE}"],
     }
-    (directory / PYTHON_ENV_FILE).write_text(yaml.safe_dump(python_env, sort_keys=False), encoding="utf-8")
+    (directory / PYTHON_ENV_FILE).write_text(dump_yaml(python_env), encoding="utf-8")
     conda = {
         "name": "flowtrack-env",
         "channels": ["conda-forge"],
         "dependencies": [f"python={platform.python_version()}", "pip", {"pip": requirements}],
     }
-    (directory / CONDA_FILE).write_text(yaml.safe_dump(conda, sort_keys=False), encoding="utf-8")
+    (directory / CONDA_FILE).write_text(dump_yaml(conda), encoding="utf-8")
 
 
 def add_pyfunc_flavor(model: Model, loader_module: str, **settings: Any) -> None:

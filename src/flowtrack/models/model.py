@@ -22,10 +22,19 @@ from flowtrack.models.versions import pinned_version
 
 __all__ = ["MLMODEL_FILE", "PYFUNC_FLAVOR", "Model", "ModelInfo"]
 
+# libyaml's safe loader and dumper when PyYAML has them: parsing dominated loading a model in pure Python.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 MLMODEL_FILE = "MLmodel"
 PYFUNC_FLAVOR = "python_function"
 # The MLflow release whose MLmodel layout flowtrack writes; MLflow only warns when its own version differs.
 MLFLOW_FORMAT_VERSION = "3.17.2"
+
+
+def dump_yaml(data: Any, *, sort_keys: bool = False) -> str:
+    text: str = yaml.dump(data, Dumper=_DUMPER, default_flow_style=False, sort_keys=sort_keys)
+    return text
 
 
 @dataclass
@@ -86,7 +95,7 @@ class Model:
         return data
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=True)
+        return dump_yaml(self.to_dict(), sort_keys=True)
 
     def save(self, directory: str | Path) -> None:
         Path(directory, MLMODEL_FILE).write_text(self.to_yaml(), encoding="utf-8")
@@ -100,7 +109,7 @@ class Model:
         if not file.is_file():
             raise InvalidArgument(f"no MLmodel file at {file}: not a model directory", field="model_uri")
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
         except yaml.YAMLError as exc:
             raise InvalidArgument(f"{file} is not valid YAML: {exc}", field="model_uri") from None
         if not isinstance(data, dict) or not isinstance(data.get("flavors"), dict):

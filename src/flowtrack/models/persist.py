@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from flowtrack.artifacts.fsspec_repository import LocalArtifactRepository
 from flowtrack.artifacts.registry import get_artifact_repository
 from flowtrack.models.model import Model, ModelInfo
 from flowtrack.tracking import context, fluent
@@ -79,12 +80,15 @@ def _run_tags(run: Run | None) -> dict[str, str]:
 def _write_and_upload(
     write: Callable[[Path, Model], None], model: Model, logged: LoggedModel, tracking_uri: str
 ) -> None:
+    repository = get_artifact_repository(logged.artifact_location, tracking_uri=tracking_uri)
+    if isinstance(repository, LocalArtifactRepository):
+        write(Path(repository.root_dir), model)  # a local store: write in place, no staging copy
+        return
     staging = Path(tempfile.mkdtemp(prefix="flowtrack-log-model-"))
     try:
         directory = staging / "model"
         directory.mkdir()
         write(directory, model)
-        repository = get_artifact_repository(logged.artifact_location, tracking_uri=tracking_uri)
         repository.log_artifacts(directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
