@@ -522,3 +522,32 @@ def test_a_flow_run_cancelled_from_outside_stops_at_its_next_task(store: Orchest
     assert flow_run.state_type is StateType.CANCELLED
     last_task = max(store.list_task_runs(flow_run.id), key=lambda t: int(t.dynamic_key))
     assert last_task.state_type is StateType.CANCELLED
+
+
+def test_async_tasks_and_subflows_run_to_completion_inside_a_sync_flow() -> None:
+    @flowtrack.task
+    async def fetch(x: int) -> int:
+        await asyncio.sleep(0.01)
+        return x + 1
+
+    @flowtrack.flow
+    async def async_child(x: int) -> int:
+        return await fetch(x)  # type: ignore[no-any-return]
+
+    @flowtrack.flow
+    def sync_parent() -> list[int]:
+        return [fetch(1), async_child(10)]
+
+    assert sync_parent() == [2, 11]
+
+
+def test_a_flow_result_persists_where_asked(tmp_path: Any) -> None:
+    @flowtrack.flow(persist_result=True, result_storage=str(tmp_path), result_serializer="json")
+    def kept() -> list[int]:
+        return [1, 2]
+
+    state = kept(return_state=True)
+    stored = list(tmp_path.iterdir())
+    assert len(stored) == 1
+    assert stored[0].read_bytes().endswith(b"[1, 2]")
+    assert state.result() == [1, 2]

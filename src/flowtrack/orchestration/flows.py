@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -9,6 +10,12 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from flowtrack._internal.ids import random_run_name
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.orchestration.parameters import ParameterBinder
+from flowtrack.orchestration.results import (
+    ResultSerializer,
+    ResultStore,
+    default_result_uri,
+    resolve_serializer,
+)
 from flowtrack.orchestration.retries import RetryDelay, retry_delays
 from flowtrack.orchestration.run_logging import enable_print_capture
 from flowtrack.orchestration.states import State
@@ -41,6 +48,9 @@ class Flow(Generic[P, R]):
         validate_parameters: bool = True,
         task_runner: TaskRunner | None = None,
         log_prints: bool = False,
+        persist_result: bool | None = None,
+        result_storage: str | None = None,
+        result_serializer: str | ResultSerializer | None = None,
         tags: Iterable[str] = (),
         on_completion: Sequence[FlowHook] = (),
         on_failure: Sequence[FlowHook] = (),
@@ -65,6 +75,9 @@ class Flow(Generic[P, R]):
         self.timeout_seconds = timeout_seconds
         self.task_runner = task_runner or ThreadPoolTaskRunner()
         self.log_prints = log_prints
+        self.persist_result = persist_result
+        self.result_storage = result_storage
+        self.result_serializer = resolve_serializer(result_serializer)
         self.tags = tuple(tags)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.binder = ParameterBinder(fn, f"flow {self.name!r}", validate_parameters)
@@ -78,6 +91,8 @@ class Flow(Generic[P, R]):
             "retries": retries, "retry_delay_seconds": retry_delay_seconds,
             "retry_jitter_factor": retry_jitter_factor, "timeout_seconds": timeout_seconds,
             "validate_parameters": validate_parameters, "task_runner": task_runner, "log_prints": log_prints,
+            "persist_result": persist_result, "result_storage": result_storage,
+            "result_serializer": result_serializer,
             "tags": self.tags, "on_completion": self.on_completion, "on_failure": self.on_failure,
             "on_cancellation": self.on_cancellation, "on_crashed": self.on_crashed, **extra_options,
         }  # fmt: skip
@@ -103,6 +118,10 @@ class Flow(Generic[P, R]):
                 f"flow_run_name {template!r} names an unknown parameter {exc}", field="flow_run_name"
             ) from None
 
+    def result_store(self) -> ResultStore:
+        uri = self.result_storage or default_result_uri("results")
+        return ResultStore(uri, self.result_serializer)
+
     def hooks_for(self, state: State) -> tuple[FlowHook, ...]:
         if state.is_completed():
             return self.on_completion
@@ -117,14 +136,15 @@ class Flow(Generic[P, R]):
 
         Arguments are checked against the type hints first (``validate_parameters``); a mismatch raises
         ParameterValidationError naming the parameter, and no run is recorded. Calling an ``async def`` flow
-        returns an awaitable.
+        returns an awaitable (an async subflow of a sync flow runs to completion instead).
         """
         from flowtrack.orchestration.engine.core import drive
         from flowtrack.orchestration.engine.flow_run import FlowRun
 
         run = FlowRun(self, self.binder.bind(args, kwargs))
         if self.is_async:
-            return self._acall(run, return_state)
+            awaited = self._acall(run, return_state)
+            return awaited if run.parent is None or _in_event_loop() else asyncio.run(awaited)
         call_args, call_kwargs = self.binder.call_args(run.parameters)
 
         def body() -> Any:
@@ -150,6 +170,14 @@ class Flow(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @overload

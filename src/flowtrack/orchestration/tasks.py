@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
@@ -144,14 +145,16 @@ class Task(Generic[P, R]):
     ) -> Any:
         """Run now, in this thread; returns the value (or the final State with ``return_state=True``).
 
-        Calling an ``async def`` task returns an awaitable, as calling the function would.
+        Calling an ``async def`` task returns an awaitable, as calling the function would; inside a sync flow
+        (no event loop to await in) it runs to completion and returns the value.
         """
         from flowtrack.orchestration.engine.task_run import TaskRun, run_task_awaiting, run_task_blocking
 
         parameters = self.binder.bind(args, kwargs)
         run = TaskRun(self, parameters, flow_run_context.get(), _upstream(parameters, wait_for))
         if self.is_async:
-            return _awaited(run_task_awaiting(run), return_state)
+            awaited = _awaited(run_task_awaiting(run), return_state)
+            return awaited if _in_event_loop() or run.recorder is None else asyncio.run(awaited)
         state = run_task_blocking(run)
         return state if return_state else state.result()
 
@@ -185,6 +188,15 @@ class Task(Generic[P, R]):
 async def _awaited(coro: Any, return_state: bool) -> Any:
     state: State = await coro
     return state if return_state else state.result()
+
+
+def _in_event_loop() -> bool:
+    """Whether the caller can await (an async flow); a sync flow gets async tasks run to completion."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _require_flow(what: str) -> FlowRunContext:

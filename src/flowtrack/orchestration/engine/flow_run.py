@@ -103,11 +103,16 @@ class FlowRun:
             policy = RetryPolicy(
                 self.flow.retries, self.flow.retry_delays, self.flow.retry_jitter_factor, None
             )
-            state = yield from run_attempts(self.tracker, policy, Completed)
+            state = yield from run_attempts(self.tracker, policy, self._complete)
         finally:
             flow_run_context.reset(token)
             self._shutdown_runner()
         return self._finish(state)
+
+    def _complete(self, value: Any) -> State:
+        if self.flow.persist_result:
+            self.flow.result_store().write(self.id, value)
+        return Completed(value)
 
     def _make_context(self) -> FlowRunContext:
         runner = self.flow.task_runner.duplicate()
