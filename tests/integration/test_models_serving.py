@@ -91,6 +91,13 @@ def test_json_forms(served: tuple[httpx.Client, Any], body: dict[str, Any]) -> N
     assert response.json() == {"predictions": _expected(model)}
 
 
+def test_inputs_with_one_value_per_column(served: tuple[httpx.Client, Any]) -> None:
+    client, model = served
+    response = client.post("/invocations", json={"inputs": {"a": 2.0, "b": 0}})
+    assert response.status_code == 200, response.text
+    assert response.json()["predictions"] == [pytest.approx(model.predict(FRAME.iloc[[1]])[0])]
+
+
 def test_csv(served: tuple[httpx.Client, Any]) -> None:
     client, model = served
     response = client.post(
@@ -117,6 +124,7 @@ def test_csv(served: tuple[httpx.Client, Any]) -> None:
         ),
         (b'{"instances": [[1.0, 2, 3]]}', "application/json", "must have 2 values"),
         (b'{"inputs": [[1.0, 1]], "params": 3}', "application/json", "'params' must be an object"),
+        (b'{"inputs": {"a": [1.0, 2.0], "b": [1]}}', "application/json", "columns differ in length: [1, 2]"),
         (b"a,b\n1.0,x\n", "text/csv", "column 'b': expected type long"),
         (b"\xff\xfe", "text/csv", "CSV body cannot be read"),
     ],

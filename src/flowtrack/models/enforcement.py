@@ -32,8 +32,12 @@ def to_frame(data: Any) -> Any:
     if isinstance(data, pd.Series):
         return data.to_frame()
     if isinstance(data, dict):
-        return pd.DataFrame({key: value if isinstance(value, list | tuple | np.ndarray) else [value]
-                             for key, value in data.items()})  # fmt: skip
+        columns = {str(key): np.atleast_1d(np.asarray(value, dtype=object if _is_text(value) else None))
+                   for key, value in data.items()}  # fmt: skip
+        lengths = {len(column) for column in columns.values()}
+        if len(lengths) > 1:
+            raise ModelInputError(f"model input columns differ in length: {sorted(lengths)}", field="input")
+        return pd.DataFrame(columns)
     if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
         return pd.DataFrame.from_records(data)
     if isinstance(data, list | tuple | np.ndarray):
@@ -44,6 +48,11 @@ def to_frame(data: Any) -> Any:
             )
         return pd.DataFrame(array if array.ndim == 2 else array.reshape(-1, 1))
     raise ModelInputError(f"cannot use a {type(data).__name__} as model input", field="input")
+
+
+def _is_text(value: Any) -> bool:
+    items = value if isinstance(value, list | tuple) else [value]
+    return any(isinstance(item, str | bytes) for item in items)
 
 
 def enforce_schema(data: Any, schema: Schema) -> Any:
