@@ -6,6 +6,8 @@ tasks on threads and on worker processes, and the test reads both sides back.
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,17 @@ def in_processes(n: int) -> int:
 def broken(reason: str) -> None:
     flowtrack.log_metric("before", 1.0)
     raise RuntimeError(reason)
+
+
+@task
+def nap() -> None:
+    time.sleep(0.1)
+
+
+@flow
+def long_flow() -> None:
+    for _ in range(600):
+        nap()
 
 
 def flow_runs(name: str) -> list[FlowRunRecord]:
@@ -168,3 +181,30 @@ def test_set_tracking_uri_steers_where_flow_runs_are_recorded(
     outer(1)
     [flow_run] = OrchestrationClient(elsewhere).read_flow_runs(flow_name="outer")
     assert flowtrack.Client(elsewhere).get_run(str(flow_run.tracking_run_id)).data.params["n"] == "1"
+
+
+def test_a_flow_cancelled_from_outside_leaves_a_killed_run() -> None:
+    ended: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            long_flow()
+            ended.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the cancellation itself is what the test checks
+            ended.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    client = OrchestrationClient()
+    deadline = time.monotonic() + 30
+    while not (running := client.read_flow_runs(flow_name="long_flow", state="running")):
+        assert time.monotonic() < deadline, "the flow never showed up RUNNING"
+        time.sleep(0.05)
+    assert client.cancel_flow_run(running[0].id, "enough").state_type is StateType.CANCELLING
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert len(ended) == 1
+    assert type(ended[0]).__name__ == "FlowRunCancelled"
+    cancelled = client.read_flow_run(running[0].id)
+    assert cancelled.state_type is StateType.CANCELLED
+    assert tracked(cancelled).info.status == RunStatus.KILLED
