@@ -193,3 +193,19 @@ def test_models_on_s3_behind_a_server_that_does_not_proxy(direct_artifacts_serve
         np.testing.assert_allclose(
             ft.pyfunc.load_model(uri).predict(frame), model.predict(frame), err_msg=uri
         )
+
+
+def test_runs_uri_takes_the_newest_ready_model_of_that_name(tmp_path: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    ft.set_tracking_uri(f"sqlite:///{tmp_path / 'flowtrack.db'}")
+    frame, target = _data()
+    first, second = LinearRegression().fit(frame, target), LinearRegression().fit(frame, target * 2)
+    with ft.start_run() as run:
+        ft.sklearn.log_model(first, name="model")
+        newest = ft.sklearn.log_model(second, name="model")
+        with pytest.raises(InvalidArgument):
+            ft.pyfunc.log_model(name="model", python_model=_Doubler(), artifacts={"w": str(tmp_path / "no")})
+    loaded = ft.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    assert loaded.model_id == newest.model_id
+    np.testing.assert_allclose(loaded.predict(frame), second.predict(frame))

@@ -1,7 +1,7 @@
 """Model URIs: from ``runs:/``, ``models:/``, an artifact URI or a local path to a local model directory.
 
-- ``runs:/<run_id>/<path>``: the logged model named ``<path>`` that the run produced (MLflow 3), else the
-  run's artifacts under ``<path>`` (models logged as run artifacts, MLflow 2 style);
+- ``runs:/<run_id>/<path>``: the newest READY logged model named ``<path>`` whose source is the run
+  (MLflow 3), else the run's artifacts under ``<path>`` (models logged as run artifacts, MLflow 2 style);
 - ``models:/m-<32 hex>``: a logged model by id;
 - ``models:/<name>/<version>``, ``models:/<name>@<alias>``, ``models:/<name>/<stage>`` and
   ``models:/<name>/latest``: a registered model version, through the registry;
@@ -104,10 +104,14 @@ def resolve_artifact_uri(uri: str, client: TrackingClient) -> str:
 
 def _run_model_uri(parsed: ModelUri, client: TrackingClient) -> str:
     run = client.get_run(str(parsed.run_id))
-    for output in run.outputs.model_outputs:
-        logged = client.get_logged_model(output.model_id)
-        if logged.name == parsed.path:
-            return logged.artifact_location
+    name, run_id = (str(value).replace("'", "''") for value in (parsed.path, parsed.run_id))
+    newest_ready = client.search_logged_models(
+        [run.info.experiment_id],
+        f"name = '{name}' AND source_run_id = '{run_id}' AND status = 'READY'",
+        max_results=1,
+    )
+    if newest_ready:
+        return newest_ready[0].artifact_location
     return artifact_uri_join(run.info.artifact_uri, str(parsed.path))
 
 
