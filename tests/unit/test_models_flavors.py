@@ -196,6 +196,19 @@ def test_python_model_with_artifacts_and_params(tmp_path: Path) -> None:
     )
 
 
+class _Configured(flowtrack.pyfunc.PythonModel):
+    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+        return [context.model_config["label"]] * len(model_input)
+
+
+def test_model_config_is_saved_and_can_be_overridden_at_load(tmp_path: Path) -> None:
+    flowtrack.pyfunc.save_model(tmp_path / "m", python_model=_Configured(), model_config={"label": "saved"})
+    frame = pd.DataFrame({"x": [1, 2]})
+    assert flowtrack.pyfunc.load_model(str(tmp_path / "m")).predict(frame) == ["saved", "saved"]
+    overridden = flowtrack.pyfunc.load_model(str(tmp_path / "m"), model_config={"label": "given"})
+    assert overridden.predict(frame) == ["given", "given"]
+
+
 def test_python_model_without_context_argument(tmp_path: Path) -> None:
     flowtrack.pyfunc.save_model(tmp_path / "m", python_model=_NoContext())
     assert list(flowtrack.pyfunc.load_model(str(tmp_path / "m")).predict({"a": [1, 2], "b": [10, 20]})) == [

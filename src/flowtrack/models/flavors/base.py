@@ -83,7 +83,8 @@ class PyFuncModel:
         return f"PyFuncModel(loader_module={self.loader_module!r}, model_id={self.model_id!r})"
 
 
-def load_pyfunc_from_directory(directory: Path) -> PyFuncModel:
+def load_pyfunc_from_directory(directory: Path, model_config: dict[str, Any] | None = None) -> PyFuncModel:
+    """``model_config`` overrides the saved config a ``PythonModel`` sees in ``context.model_config``."""
     metadata = Model.load(directory)
     settings = metadata.flavors.get(PYFUNC_FLAVOR)
     if not settings:
@@ -100,6 +101,8 @@ def load_pyfunc_from_directory(directory: Path) -> PyFuncModel:
             f"flowtrack cannot load models whose loader_module is {loader!r}; it loads {supported}",
             field="loader_module",
         )
+    if model_config:
+        settings["model_config"] = {**(settings.get("model_config") or {}), **model_config}
     module = importlib.import_module(module_name)
     impl: PredictImpl = module.load_pyfunc(directory, metadata)
     return PyFuncModel(metadata, impl, directory)

@@ -71,9 +71,17 @@ class PythonModel:
         raise NotImplementedError("PythonModel subclasses implement predict")
 
 
-def load_model(model_uri: str | Path, dst_path: str | Path | None = None) -> PyFuncModel:
-    """Any flowtrack or MLflow model (sklearn, xgboost, lightgbm, pytorch, pyfunc) behind ``predict``."""
-    return load_pyfunc_from_directory(model_directory(model_uri, dst_path))
+def load_model(
+    model_uri: str | Path,
+    suppress_warnings: bool = False,
+    dst_path: str | Path | None = None,
+    model_config: dict[str, Any] | None = None,
+) -> PyFuncModel:
+    """Any flowtrack or MLflow model (sklearn, xgboost, lightgbm, pytorch, pyfunc) behind ``predict``.
+
+    The arguments are ``mlflow.pyfunc.load_model``'s; ``suppress_warnings`` is accepted for its sake.
+    """
+    return load_pyfunc_from_directory(model_directory(model_uri, dst_path), model_config)
 
 
 def save_model(
