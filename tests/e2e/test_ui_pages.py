@@ -169,3 +169,58 @@ def test_registered_model_versions_and_alias(page: Any, api: MlflowApi, data: Se
     rows.first.get_by_role("link").click()
     page.wait_for_url(f"**/runs/{run_id}")
     page.get_by_role("heading", name="r02").wait_for()
+
+
+def test_delete_and_restore_runs(page: Any, api: MlflowApi) -> None:  # noqa: F811
+    experiment_id = api.create_experiment("deletions")
+    for name in ("keep", "drop"):
+        api.create_run(experiment_id, run_name=name)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"/experiments/{experiment_id}")
+    page.get_by_test_id("run-count").filter(has_text="2 runs").wait_for()
+    page.get_by_label("Select drop").check()
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_test_id("run-count").filter(has_text="1 run").wait_for()
+    assert page.locator(".grid-row a").all_inner_texts() == ["keep"]
+    page.get_by_label("Lifecycle").select_option("DELETED_ONLY")
+    page.get_by_test_id("run-count").filter(has_text="1 run").wait_for()
+    page.get_by_label("Select drop").check()
+    page.get_by_role("button", name="Restore").click()
+    page.get_by_test_id("run-count").filter(has_text="0 runs").wait_for()
+    runs = api.ok(api.post("runs/search", {"experiment_ids": [experiment_id]}))["runs"]
+    assert sorted(run["info"]["run_name"] for run in runs) == ["drop", "keep"]
+
+
+def test_rename_and_delete_an_experiment(page: Any, api: MlflowApi) -> None:  # noqa: F811
+    experiment_id = api.create_experiment("to-rename")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/?q=to-rename")
+    row = page.locator("tr", has_text="to-rename")
+    row.get_by_role("button", name="Rename").click()
+    page.get_by_label("New name").fill("renamed-in-ui")
+    page.get_by_label("New name").press("Enter")
+    page.get_by_label("Search experiments").fill("renamed-in-ui")
+    page.get_by_role("link", name="renamed-in-ui").wait_for()
+    page.locator("tr", has_text="renamed-in-ui").get_by_role("button", name="Delete").click()
+    page.get_by_text("No experiments match.").wait_for()
+    got = api.ok(api.get("experiments/get", experiment_id=experiment_id))["experiment"]
+    assert (got["name"], got["lifecycle_stage"]) == ("renamed-in-ui", "deleted")
+
+
+def test_a_running_run_updates_itself(page: Any, api: MlflowApi) -> None:  # noqa: F811
+    experiment_id = api.create_experiment("live")
+    run_id = api.create_run(experiment_id, run_name="live-run")["info"]["run_id"]
+    api.ok(
+        api.post(
+            "runs/log-metric", {"run_id": run_id, "key": "loss", "value": 1.0, "timestamp": 1, "step": 0}
+        )
+    )
+    page.goto(f"/runs/{run_id}")
+    page.get_by_text("live · refreshes every 5s").wait_for()
+    page.locator("[data-testid=chart] canvas").first.wait_for()
+    api.ok(
+        api.post("runs/log-metric", {"run_id": run_id, "key": "acc", "value": 0.5, "timestamp": 2, "step": 1})
+    )
+    api.ok(api.post("runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": 10}))
+    page.get_by_role("button", name="acc", exact=True).wait_for(timeout=12_000)
+    page.locator(".badge.status-FINISHED").wait_for(timeout=12_000)
