@@ -387,3 +387,43 @@ def test_the_registry_refuses_a_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InvalidArgument) as info:
         get_orchestration_store("ftp://somewhere")
     assert info.value.field == "api_url"
+
+
+# -- concurrency ---------------------------------------------------------------------------------------------
+def test_concurrent_writers_of_one_flow_lose_nothing(orch: SqlOrchestrationStore) -> None:
+    import threading
+
+    runs = [flow_run("shared-flow") for _ in range(4)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def work(run: FlowRunRecord) -> None:
+        barrier.wait()
+        try:
+            for batch_index in range(10):
+                tasks = [task_run(run.id, batch_index * 20 + i) for i in range(20)]
+                orch.write(
+                    WriteBatch(
+                        flows=[FlowRecord("id-shared", "shared-flow", T0)],
+                        flow_runs=[dataclasses.replace(run, run_count=batch_index)],
+                        task_runs=tasks,
+                        states=[state(t.id, StateType.COMPLETED, T0, RunKind.TASK) for t in tasks],
+                        logs=[LogRecord(run.id, None, 20, "l", f"batch {batch_index}", T0)],
+                    )
+                )
+                orch.heartbeat([run.id], now())
+                orch.list_flow_runs(FlowRunFilter(flow_names=("shared-flow",)))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(run,)) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert [flow.name for flow in orch.list_flows()] == ["shared-flow"]
+    for run in runs:
+        assert orch.get_flow_run(run.id).run_count == 9
+        assert len(orch.list_task_runs(run.id)) == 200
+        assert len(orch.list_logs(run.id)) == 10
