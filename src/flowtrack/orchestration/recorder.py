@@ -12,6 +12,7 @@ import atexit
 import logging
 import threading
 import time
+from typing import Protocol
 
 from flowtrack._internal.clock import now_ms
 from flowtrack.exceptions import NotFound
@@ -37,6 +38,14 @@ MAX_PENDING = 2_000
 _log = logging.getLogger(__name__)
 
 
+class TaskRunSource(Protocol):
+    """A live task run: cheaper to note on every state change than a record, built once per batch."""
+
+    id: str
+
+    def task_run_record(self) -> TaskRunRecord: ...
+
+
 class Recorder:
     """Collects records and flushes them to its store; a worker process's recorder has no store."""
 
@@ -46,7 +55,7 @@ class Recorder:
         self._write_lock = threading.Lock()  # keeps batches in order: a newer batch never lands first
         self._wake = threading.Event()
         self._flow_runs: dict[str, FlowRunRecord] = {}
-        self._task_runs: dict[str, TaskRunRecord] = {}
+        self._task_runs: dict[str, TaskRunRecord | TaskRunSource] = {}
         self._batch = WriteBatch()
         self._pending = 0
         self._unwritten: WriteBatch | None = None
@@ -72,9 +81,10 @@ class Recorder:
                 self._ensure_thread()
         self._wake.set()  # flow-level changes are rare and worth showing promptly
 
-    def task_run(self, record: TaskRunRecord, state: StateRecord | None = None) -> None:
+    def task_run(self, source: TaskRunSource, state: StateRecord | None = None) -> None:
+        """Note a task run's change; its record is built from ``source`` when the batch is taken."""
         with self._lock:
-            self._task_runs[record.id] = record
+            self._task_runs[source.id] = source
             if state is not None:
                 self._batch.states.append(state)
             self._pending += 1
@@ -111,7 +121,9 @@ class Recorder:
         with self._lock:
             batch = self._batch
             batch.flow_runs = list(self._flow_runs.values())
-            batch.task_runs = list(self._task_runs.values())
+            batch.task_runs = [
+                r if isinstance(r, TaskRunRecord) else r.task_run_record() for r in self._task_runs.values()
+            ]
             self._batch = WriteBatch()
             self._flow_runs = {}
             self._task_runs = {}

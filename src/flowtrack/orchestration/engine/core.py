@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +22,17 @@ from flowtrack.orchestration.errors import FlowRunCancelled, RunTimeout
 from flowtrack.orchestration.retries import with_jitter
 from flowtrack.orchestration.states import Cancelled, Crashed, Failed, Retrying, Running, State, TimedOut
 
-__all__ = ["CALL", "Outcome", "RetryPolicy", "RunTracker", "Sleep", "adrive", "drive", "run_attempts"]
+__all__ = [
+    "CALL",
+    "Outcome",
+    "RetryPolicy",
+    "RunTracker",
+    "Sleep",
+    "adrive",
+    "drive",
+    "new_id",
+    "run_attempts",
+]
 
 
 class _Call:
@@ -79,7 +89,7 @@ class RunTracker:
         self.history.append(state)
         self.state = state
         record = StateRecord(
-            uuid.uuid4().hex,
+            new_id(),
             self.run_id,
             self.kind,
             state.type,
@@ -89,6 +99,11 @@ class RunTracker:
         )
         self.on_change(state, record)
         return state
+
+
+def new_id() -> str:
+    """32 random hex digits, like a UUID4's hex, for a fraction of its cost (it is made per state change)."""
+    return os.urandom(16).hex()
 
 
 def run_attempts(tracker: RunTracker, policy: RetryPolicy, complete: Callable[[Any], State]) -> Steps:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowtrack._internal.clock import now_ms
 from flowtrack.orchestration.context import FlowRunContext, flow_run_context
-from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, run_attempts
+from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, new_id, run_attempts
 from flowtrack.orchestration.entities import FlowRecord, FlowRunRecord, RunKind, StateRecord
 from flowtrack.orchestration.futures import wait
 from flowtrack.orchestration.hooks import FlowRunInfo, registered_hooks
@@ -37,7 +37,7 @@ class FlowRun:
         self.parameters = parameters
         self.parent = flow_run_context.get()
         self.recorder: Recorder = self.parent.recorder if self.parent is not None else _top_level_recorder()
-        self.id = uuid.uuid4().hex
+        self.id = new_id()
         self.name = flow.run_name(parameters)
         self.created_ms = now_ms()
         self.start_ms: int | None = None

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flowtrack._internal.clock import now_ms
 from flowtrack.orchestration.caching import CacheContext, cache_key
 from flowtrack.orchestration.context import FlowRunContext, TaskRunContext, flow_run_context, task_run_context
-from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, adrive, drive, run_attempts
+from flowtrack.orchestration.engine.core import (
+    RetryPolicy,
+    RunTracker,
+    Steps,
+    adrive,
+    drive,
+    new_id,
+    run_attempts,
+)
 from flowtrack.orchestration.entities import RunKind, StateRecord, TaskEdge, TaskRunRecord
 from flowtrack.orchestration.errors import FlowRunCancelled, UpstreamFailed
 from flowtrack.orchestration.futures import TaskFuture, resolve_futures
@@ -56,7 +63,7 @@ class TaskRun:
         context_payload: TaskContextPayload = (),
     ) -> None:
         self.task = task
-        self.id = uuid.uuid4().hex
+        self.id = new_id()
         self.parameters = parameters
         self.flow_run_id = flow.flow_run_id if flow is not None else ""
         self.recorder: Recorder | None = flow.recorder if flow is not None else None
@@ -102,27 +109,28 @@ class TaskRun:
             self.start_ms = state.timestamp_ms
         elif state.is_final():
             self.end_ms = state.timestamp_ms
-        if self.recorder is None:
-            return
-        self.recorder.task_run(
-            TaskRunRecord(
-                id=self.id,
-                flow_run_id=self.flow_run_id,
-                task_key=self.task.task_key,
-                name=self.name,
-                dynamic_key=self.dynamic_key,
-                state_type=state.type,
-                state_name=state.name,
-                created_ms=self.created_ms,
-                start_ms=self.start_ms,
-                end_ms=self.end_ms,
-                cache_key=self.cache_key,
-                run_count=self.tracker.run_count,
-                tags=self.task.tags,
-                state_message=state.message,
-                upstream_task_run_ids=tuple(f.task_run_id for f, _ in self.upstream),
-            ),
-            record,
+        if self.recorder is not None:
+            self.recorder.task_run(self, record)  # the run record itself is built when the batch is taken
+
+    def task_run_record(self) -> TaskRunRecord:
+        state = self.tracker.state
+        assert state is not None
+        return TaskRunRecord(
+            id=self.id,
+            flow_run_id=self.flow_run_id,
+            task_key=self.task.task_key,
+            name=self.name,
+            dynamic_key=self.dynamic_key,
+            state_type=state.type,
+            state_name=state.name,
+            created_ms=self.created_ms,
+            start_ms=self.start_ms,
+            end_ms=self.end_ms,
+            cache_key=self.cache_key,
+            run_count=self.tracker.run_count,
+            tags=self.task.tags,
+            state_message=state.message,
+            upstream_task_run_ids=tuple(f.task_run_id for f, _ in self.upstream),
         )
 
     # -- the run's life ----------
