@@ -48,6 +48,7 @@ def test_sklearn_save_load_predicts_the_same(tmp_path: Path, table: tuple[pd.Dat
 
     np.testing.assert_array_equal(native.predict(frame), model.predict(frame))
     np.testing.assert_array_equal(generic.predict(frame), model.predict(frame))
+    pd.testing.assert_frame_equal(generic.input_example, frame.head(3), check_dtype=False)
     meta = _mlmodel(tmp_path / "m")
     assert meta["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
     assert meta["flavors"]["sklearn"]["serialization_format"] == "cloudpickle"
@@ -158,6 +159,7 @@ def test_pytorch_module_round_trip(tmp_path: Path) -> None:
     generic = flowtrack.pyfunc.load_model(str(tmp_path / "net"))
     np.testing.assert_allclose(generic.predict(features), expected, rtol=1e-6)
     np.testing.assert_allclose(generic.predict(pd.DataFrame(features)), expected, rtol=1e-6)
+    np.testing.assert_allclose(generic.input_example, features[:2])
     signature = _mlmodel(tmp_path / "net")["signature"]
     assert '"tensor-spec": {"dtype": "float32", "shape": [-1, 3]}' in signature["inputs"]
     with pytest.raises(ModelInputError, match=r"expected shape \[-1, 3\], got \[8, 2\]"):

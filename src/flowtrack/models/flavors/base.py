@@ -59,6 +59,11 @@ class PyFuncModel:
     def model_id(self) -> str | None:
         return self.metadata.model_id
 
+    @property
+    def input_example(self) -> Any:
+        """The saved input example (a DataFrame or array), or None."""
+        return files.load_input_example(self.model_directory, self.metadata)
+
     def input_schema(self) -> Any:
         return self.metadata.signature.inputs if self.metadata.signature else None
 
