@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -65,7 +66,8 @@ def log_model(
             _link_run(client, run, logged, step)
         logged = client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
     except BaseException:
-        client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
+        with contextlib.suppress(Exception):  # the first error is the one to report, not a failed update
+            client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
         raise
     version = _register(logged, registered_model_name) if registered_model_name else None
     return _info(model, logged, model_name, version)
