@@ -18,6 +18,7 @@ from flowtrack.lineage import FLOW_RUN_ID_TAG, flow, task
 from flowtrack.orchestration.client import OrchestrationClient
 from flowtrack.orchestration.entities import FlowRunFilter, FlowRunRecord, StateType
 from flowtrack.orchestration.stores.registry import get_orchestration_store
+from flowtrack.orchestration.task_runners.dask import DaskTaskRunner
 from flowtrack.orchestration.task_runners.processes import ProcessPoolTaskRunner
 from flowtrack.tracking.entities import Run, RunStatus
 
@@ -62,6 +63,11 @@ def plain_parent() -> None:
 
 @flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
 def in_processes(n: int) -> int:
+    return sum(square.map(range(n)).result())
+
+
+@flow(task_runner=DaskTaskRunner(cluster_kwargs={"n_workers": 1, "threads_per_worker": 2}))
+def on_dask(n: int) -> int:
     return sum(square.map(range(n)).result())
 
 
@@ -136,6 +142,14 @@ def test_tasks_on_worker_processes_log_to_the_flow_run() -> None:
     [flow_run] = flow_runs("in_processes")
     run = tracked(flow_run)
     assert run.data.metrics == {"square": 4.0}
+    history = flowtrack.Client().get_metric_history(run.info.run_id, "square")
+    assert sorted(point.value for point in history) == [0.0, 1.0, 4.0]
+
+
+def test_tasks_on_dask_workers_log_to_the_flow_run() -> None:
+    assert on_dask(3) == 5
+    [flow_run] = flow_runs("on_dask")
+    run = tracked(flow_run)
     history = flowtrack.Client().get_metric_history(run.info.run_id, "square")
     assert sorted(point.value for point in history) == [0.0, 1.0, 4.0]
 
