@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
@@ -13,7 +14,7 @@ from flowtrack.orchestration.caching import CacheKeyFn, CachePolicy
 from flowtrack.orchestration.context import FlowRunContext, flow_run_context
 from flowtrack.orchestration.errors import MissingFlowRun
 from flowtrack.orchestration.futures import FutureList, TaskFuture, collect_futures, unmapped
-from flowtrack.orchestration.hooks import capture_task_context
+from flowtrack.orchestration.hooks import TaskContextPayload, capture_task_context
 from flowtrack.orchestration.parameters import ParameterBinder
 from flowtrack.orchestration.results import (
     ResultSerializer,
@@ -168,14 +169,22 @@ class Task(Generic[P, R]):
         flow = _require_flow("map")
         calls = _mapped_calls(self.binder.signature, args, kwargs)
         wait_for = list(wait_for)
-        return FutureList(self._submit(flow, self.binder.bind(a, k), wait_for) for a, k in calls)
+        payload = capture_task_context()  # one submitting context for the whole map
+        return FutureList(self._submit(flow, self.binder.bind(a, k), wait_for, payload) for a, k in calls)
 
     def _submit(
-        self, flow: FlowRunContext, parameters: dict[str, Any], wait_for: Iterable[Any]
+        self,
+        flow: FlowRunContext,
+        parameters: dict[str, Any],
+        wait_for: Iterable[Any],
+        payload: TaskContextPayload | None = None,
     ) -> TaskFuture:
         from flowtrack.orchestration.engine.task_run import TaskRun
 
-        run = TaskRun(self, parameters, flow, _upstream(parameters, wait_for), capture_task_context())
+        if payload is None:
+            payload = capture_task_context()
+        run = TaskRun(self, parameters, flow, _upstream(parameters, wait_for), payload)
+        run.submit_context = contextvars.copy_context()
         assert flow.task_runner is not None
         future = flow.task_runner.submit(run)
         flow.futures.append(future)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -101,9 +102,13 @@ class RunTracker:
         return state
 
 
+_ids = random.Random()  # our own generator: a user's random.seed() must not make ids repeat
+os.register_at_fork(after_in_child=_ids.seed)  # nor may a forked child repeat its parent's
+
+
 def new_id() -> str:
     """32 random hex digits, like a UUID4's hex, for a fraction of its cost (it is made per state change)."""
-    return os.urandom(16).hex()
+    return f"{_ids.getrandbits(128):032x}"
 
 
 def run_attempts(tracker: RunTracker, policy: RetryPolicy, complete: Callable[[Any], State]) -> Steps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ class TaskRun:
         "parameters",
         "recorder",
         "start_ms",
+        "submit_context",
         "task",
         "tracker",
         "upstream",
@@ -73,6 +75,7 @@ class TaskRun:
         self.upstream = upstream
         self.context_payload = context_payload
         self.cancel_check = flow.cancel_requested if flow is not None else None
+        self.submit_context: contextvars.Context | None = None
         self.created_ms = now_ms()
         self.start_ms: int | None = None
         self.end_ms: int | None = None
@@ -90,6 +93,7 @@ class TaskRun:
         state = {name: getattr(self, name) for name in self.__slots__}
         state["recorder"] = None
         state["cancel_check"] = None
+        state["submit_context"] = None
         state["parameters"] = resolve_futures(self.parameters) if self.upstream else self.parameters
         state["upstream"] = [(_DoneUpstream(f.task_run_id), name) for f, name in self.upstream]
         state["tracker"] = (self.tracker.history, self.tracker.run_count)
