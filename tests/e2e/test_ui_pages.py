@@ -108,12 +108,18 @@ def test_run_page_charts_and_previews_artifacts(page: Any, data: Seeded) -> None
     assert "x=relative" in page.url
     tree = page.get_by_role("tree", name="Artifacts")
     tree.get_by_role("treeitem", name="config.json").click()
+    page.get_by_test_id("artifact-text").wait_for()
     assert '"layers"' in page.get_by_test_id("artifact-text").inner_text()
     tree.get_by_role("treeitem", name="eval").click()
     tree.get_by_role("treeitem", name="predictions.csv").click()
     table = page.get_by_test_id("artifact-table")
+    table.locator("th").first.wait_for()
     assert table.locator("th").all_inner_texts() == ["id", "label", "score"]
     assert "bird, small" in table.inner_text()
+    assert "artifact=eval%2Fpredictions.csv" in page.url  # a link to this preview
+    page.reload()
+    page.get_by_role("treeitem", name="predictions.csv", selected=True).wait_for()  # its folder opened
+    assert "bird, small" in page.get_by_test_id("artifact-table").inner_text()
     tree.get_by_role("treeitem", name="confusion.png").click()
     page.wait_for_function("document.querySelector('.preview img')?.naturalWidth === 48")
     tree.get_by_role("treeitem", name="report.html").click()
@@ -224,3 +230,23 @@ def test_a_running_run_updates_itself(page: Any, api: MlflowApi) -> None:  # noq
     api.ok(api.post("runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": 10}))
     page.get_by_role("button", name="acc", exact=True).wait_for(timeout=12_000)
     page.locator(".badge.status-FINISHED").wait_for(timeout=12_000)
+
+
+def test_logged_model_files(page: Any, api: MlflowApi, data: Seeded) -> None:  # noqa: F811
+    run_id = data.runs["r03"]
+    body = {"experiment_id": data.experiment_id, "name": "net", "source_run_id": run_id}
+    model = api.ok(api.post("logged-models", body))["model"]["info"]
+    api.ok(
+        api.post("runs/outputs", {"run_id": run_id, "models": [{"model_id": model["model_id"], "step": 0}]})
+    )
+    root = model["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    mlmodel = b"artifact_path: model\nflavors:\n  sklearn: {}\n"
+    assert (
+        api.http.put(f"/api/2.0/mlflow-artifacts/artifacts/{root}/MLmodel", content=mlmodel).status_code
+        == 200
+    )
+    page.goto(f"/runs/{run_id}")
+    page.get_by_role("heading", name="Logged models").wait_for()
+    page.locator("details summary", has_text="net").click()
+    page.locator("details").get_by_role("treeitem", name="MLmodel").click()
+    assert "sklearn" in page.locator("details").get_by_test_id("artifact-text").inner_text()

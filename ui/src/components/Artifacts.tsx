@@ -112,9 +112,14 @@ function Preview({ root, file }: { root: string; file: FileInfo }) {
   );
 }
 
+function ancestors(path: string | null): Set<string> {
+  const parts = (path ?? "").split("/").slice(0, -1);
+  return new Set(parts.map((_, i) => parts.slice(0, i + 1).join("/")));
+}
+
 function Folder({ root, path, depth, selected, onSelect }: { root: string; path: string; depth: number; selected: string | null; onSelect: (file: FileInfo) => void }) {
   const [files, setFiles] = useState<FileInfo[] | null>(null);
-  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [open, setOpen] = useState<Set<string>>(() => ancestors(selected)); // a linked file's folders start open
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api
@@ -157,13 +162,14 @@ function Folder({ root, path, depth, selected, onSelect }: { root: string; path:
   );
 }
 
-/** A file tree under an artifact root the server proxies (``1/<run>/artifacts``), with a preview pane. */
-export function ArtifactBrowser({ root, initial }: { root: string; initial?: string | null }) {
-  const [selected, setSelected] = useState<FileInfo | null>(null);
-  useEffect(() => {
-    if (initial && !selected) setSelected({ path: initial, is_dir: false });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [initial]);
+/** A file tree under an artifact root the server proxies (``1/<run>/artifacts``), with a preview pane.
+ * ``initial`` opens a file (from the page's link); ``onChoose`` reports the file chosen, to put it in the link. */
+export function ArtifactBrowser({ root, initial, onChoose }: { root: string; initial?: string | null; onChoose?: (path: string) => void }) {
+  const [selected, setSelectedFile] = useState<FileInfo | null>(initial ? { path: initial, is_dir: false } : null);
+  const setSelected = (file: FileInfo) => {
+    setSelectedFile(file);
+    onChoose?.(file.path);
+  };
   return (
     <div className="artifacts">
       <div className="tree" role="tree" aria-label="Artifacts">

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useLocation } from "wouter";
 import { api, ApiError, Experiment } from "../api";
 import { formatTime, quoteValue } from "../format";
@@ -14,20 +14,26 @@ export function ExperimentsPage() {
   const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
   const [, navigate] = useLocation();
 
+  // Only the latest search may fill the list: typing sends several, and they can answer out of order.
+  const latest = useRef(0);
   const load = useCallback(() => {
+    const ticket = ++latest.current;
     const filter = query ? `name ILIKE ${quoteValue(`%${query}%`)}` : "";
     api
       .searchExperiments(filter, view)
       .then((found) => {
+        if (ticket !== latest.current) return;
         setExperiments(found.experiments ?? []);
         setError(null);
       })
       .catch((exc: ApiError) => setError(exc.message));
   }, [query, view]);
+  const loadNow = useRef(load);
+  loadNow.current = load;
   useEffect(load, [load]);
 
   const act = (action: Promise<unknown>) =>
-    action.then(load).catch((exc: ApiError) => setError(exc.message));
+    action.then(() => loadNow.current()).catch((exc: ApiError) => setError(exc.message));
 
   const create = (event: React.FormEvent) => {
     event.preventDefault();

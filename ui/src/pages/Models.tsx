@@ -22,10 +22,14 @@ export function ModelsPage() {
   const [models, setModels] = useState<RegisteredModel[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    let live = true; // a newer search (typing) supersedes this one
     api
       .searchModels(query ? `name ILIKE ${quoteValue(`%${query}%`)}` : "")
-      .then((found) => (setModels(found.registered_models ?? []), setError(null)))
-      .catch((exc: ApiError) => setError(exc.message));
+      .then((found) => live && (setModels(found.registered_models ?? []), setError(null)))
+      .catch((exc: ApiError) => live && setError(exc.message));
+    return () => {
+      live = false;
+    };
   }, [query]);
 
   return (

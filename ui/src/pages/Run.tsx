@@ -70,7 +70,7 @@ function LoggedModels({ run }: { run: Run }) {
 export function RunPage({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [state] = useUrlState();
+  const [state, setState] = useUrlState();
   const [tick, setTick] = useState(0);
   const live = run?.info.status === "RUNNING";
 
@@ -152,7 +152,7 @@ export function RunPage({ runId }: { runId: string }) {
       </div>
       <h2>Artifacts</h2>
       {root !== null ? (
-        <ArtifactBrowser root={root} initial={state.get("artifact")} />
+        <ArtifactBrowser root={root} initial={state.get("artifact")} onChoose={(path) => setState({ artifact: path })} />
       ) : (
         <p className="muted">Artifacts at <code>{info.artifact_uri}</code> are not served by this server.</p>
       )}

@@ -167,7 +167,14 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
       setGroups(null);
       return;
     }
-    api.groups(experimentId, groupParam, filter, view).then((found) => setGroups(found.groups)).catch(() => setGroups([]));
+    let live = true;
+    api
+      .groups(experimentId, groupParam, filter, view)
+      .then((found) => live && setGroups(found.groups))
+      .catch(() => live && setGroups([]));
+    return () => {
+      live = false;
+    };
   }, [experimentId, groupParam, filter, view, reload]);
 
   const setChosen = (next: ColumnRef[]) => setState({ cols: next.map((c) => encodeURIComponent(columnId(c))).join(",") || "," });
