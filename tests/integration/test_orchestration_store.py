@@ -427,3 +427,10 @@ def test_concurrent_writers_of_one_flow_lose_nothing(orch: SqlOrchestrationStore
         assert orch.get_flow_run(run.id).run_count == 9
         assert len(orch.list_task_runs(run.id)) == 200
         assert len(orch.list_logs(run.id)) == 10
+
+
+def test_task_runs_created_in_one_millisecond_list_in_dynamic_key_order(orch: SqlOrchestrationStore) -> None:
+    run = flow_run()
+    tasks = [task_run(run.id, i, created_ms=T0) for i in range(12)]
+    orch.write(WriteBatch(flow_runs=[run], task_runs=list(reversed(tasks))))
+    assert [t.dynamic_key for t in orch.list_task_runs(run.id)] == [str(i) for i in range(12)]

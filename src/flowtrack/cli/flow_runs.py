@@ -30,6 +30,8 @@ app = typer.Typer(
 SHORT_ID = 8
 MIN_PREFIX = 4
 RESOLVE_WINDOW = 10_000  # recent flow runs searched for an id prefix or a name
+MAX_TASK_ROWS = 200  # task runs shown by `inspect` as a table; JSON has them all
+MAX_TASK_RUNS = 50_000
 STATE_STYLES = {
     "SCHEDULED": "dim",
     "PENDING": "dim",
@@ -267,7 +269,7 @@ def inspect(
     """Show one flow run: its state and history, parameters, tracked run, and task runs."""
     client = orchestration_client(api_url, tracking_uri)
     run = resolve_flow_run(client, flow_run)
-    task_runs = client.read_task_runs(run.id)
+    task_runs = client.read_task_runs(run.id, limit=MAX_TASK_RUNS)
     states = client.read_states(run.id)
     if output_format is OutputFormat.JSON:
         details = flow_run_to_json(run)
@@ -327,9 +329,17 @@ def _print_history(states: Sequence[StateRecord]) -> None:
 def _print_task_runs(task_runs: Sequence[TaskRunRecord]) -> None:
     if not task_runs:
         return
-    output.say(f"\n[bold]Task runs[/] [dim]({len(task_runs)})[/]")
-    table = output.table(None, ["ID", "Name", "State", "Duration", "Runs"])
+    counts: dict[str, int] = {}
     for task in task_runs:
+        counts[task.state_type.value] = counts.get(task.state_type.value, 0) + 1
+    summary = ", ".join(f"{state(name)} {count}" for name, count in sorted(counts.items()))
+    output.say(f"\n[bold]Task runs[/] [dim]({len(task_runs)})[/] {summary}")
+    shown = task_runs[:MAX_TASK_ROWS]
+    caption = (
+        f"the first {MAX_TASK_ROWS}; all of them: --output json" if len(task_runs) > MAX_TASK_ROWS else None
+    )
+    table = output.table(None, ["ID", "Name", "State", "Duration", "Runs"], caption=caption)
+    for task in shown:
         table.add_row(
             short(task.id),
             output.esc(task.name),

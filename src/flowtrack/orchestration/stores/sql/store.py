@@ -289,7 +289,13 @@ class SqlOrchestrationStore(OrchestrationStore):
         stmt = (
             sa.select(task_runs)
             .where(task_runs.c.flow_run_id == flow_run_id)
-            .order_by(task_runs.c.created_ms, task_runs.c.id)
+            # tasks created in the same millisecond: in the order of their dynamic keys (0, 1, ... 10)
+            .order_by(
+                task_runs.c.created_ms,
+                sa.func.length(task_runs.c.dynamic_key),
+                task_runs.c.dynamic_key,
+                task_runs.c.id,
+            )
             .limit(limit)
             .offset(offset)
         )
