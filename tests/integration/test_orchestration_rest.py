@@ -304,3 +304,17 @@ def test_the_api_url_setting_sends_reads_and_the_cli_to_the_server(
     down = CliRunner().invoke(app, ["flows", "list", "--api-url", "http://127.0.0.1:9"])
     assert down.exit_code == 1
     assert "cannot reach the flowtrack server" in down.stderr
+
+
+def test_a_batch_too_big_for_one_request_is_split(
+    rest: RestOrchestrationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowtrack.orchestration.stores.rest import wire
+
+    monkeypatch.setattr(wire, "MAX_BATCH_BYTES", 4_000)
+    run = flow_run(unique("split"))
+    lines = [LogRecord(run.id, None, 20, "big", f"{i:03d} " + "x" * 1_000, T0 + i) for i in range(20)]
+    rest.write(WriteBatch(flow_runs=[run], task_runs=[task_run(run.id, 0)], logs=lines))
+    assert rest.list_logs(run.id) == lines
+    assert len(rest.list_task_runs(run.id)) == 1
+    assert rest.get_flow_run(run.id) == run

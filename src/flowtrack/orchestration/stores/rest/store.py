@@ -67,9 +67,11 @@ class RestOrchestrationStore(OrchestrationStore):
         path: str,
         payload: Any = None,
         params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Any:
-        body = None if payload is None else wire.encode(payload)
-        headers = None if payload is None else _JSON_HEADERS
+        if payload is not None:
+            body = wire.encode(payload)
+        headers = None if body is None else _JSON_HEADERS
         url = API_PREFIX + path
         response = self.session.send(
             method, url, params=params, body=body, headers=headers, retry=Retry.IDEMPOTENT
@@ -81,8 +83,14 @@ class RestOrchestrationStore(OrchestrationStore):
 
     # -- writes ----------------------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> None:
-        if batch:
-            self._call("POST", "orchestration/batch", wire.batch_to_json(batch))
+        if not batch:
+            return
+        body = wire.encode(wire.batch_to_json(batch))
+        if len(body) <= wire.MAX_BATCH_BYTES or _records(batch) <= 1:
+            self._call("POST", "orchestration/batch", body=body)
+            return
+        for half in wire.split(batch):  # rare: huge log lines; each half is its own transaction
+            self.write(half)
 
     def heartbeat(self, flow_run_ids: Sequence[str], now_ms: int) -> None:
         if flow_run_ids:
@@ -141,6 +149,10 @@ class RestOrchestrationStore(OrchestrationStore):
             params["task_run_id"] = _id(task_run_id, "task_run_id")
         found = self._call("GET", f"flow_runs/{_id(flow_run_id)}/logs", params=params)
         return [wire.from_json(LogRecord, item, "logs[]") for item in found["logs"]]
+
+
+def _records(batch: WriteBatch) -> int:
+    return sum(len(getattr(batch, name)) for name in wire.BATCH_FIELDS)
 
 
 def _id(value: Any, field: str = "flow_run_id") -> str:

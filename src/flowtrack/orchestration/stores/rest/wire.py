@@ -31,6 +31,7 @@ from flowtrack.orchestration.entities import (
 
 R = TypeVar("R")
 REPR_LIMIT = 1000
+MAX_BATCH_BYTES = 64 * 2**20  # the server refuses bigger bodies; the client splits a batch that would be
 BATCH_FIELDS: dict[str, type[Any]] = {
     "flows": FlowRecord,
     "flow_runs": FlowRunRecord,
@@ -169,3 +170,14 @@ def _as_tuple(value: Any, field: str) -> tuple[Any, ...]:
     if isinstance(value, list):
         return tuple(value)
     raise InvalidArgument(f"{field} must be an array", field=field)
+
+
+def split(batch: WriteBatch) -> tuple[WriteBatch, WriteBatch]:
+    """Two halves of a batch too big for one request (each list cut in two, order kept)."""
+    first, second = WriteBatch(), WriteBatch()
+    for name in BATCH_FIELDS:
+        items = getattr(batch, name)
+        middle = (len(items) + 1) // 2
+        setattr(first, name, items[:middle])
+        setattr(second, name, items[middle:])
+    return first, second

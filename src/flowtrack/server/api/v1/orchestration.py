@@ -19,6 +19,7 @@ from starlette.responses import Response
 from flowtrack.exceptions import FlowtrackError, InvalidArgument
 from flowtrack.orchestration.stores.rest import wire
 from flowtrack.server.errors import error_response, status_and_code
+from flowtrack.server.limits import PayloadTooLarge
 from flowtrack.server.responses import empty
 from flowtrack.server.services.orchestration import OrchestrationService
 
@@ -85,8 +86,22 @@ async def _in_pool(function: Callable[..., Any], *args: Any) -> Any:
 @router.post("/orchestration/batch")
 @answers
 async def write_batch(request: Request, service: Orchestration) -> None:
-    batch = wire.batch_from_json(wire.decode(await request.body()))
+    batch = wire.batch_from_json(wire.decode(await _body(request)))
     await _in_pool(service.write, batch)
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused (413) once it passes the limit instead of being held whole in memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > wire.MAX_BATCH_BYTES:
+            raise PayloadTooLarge(
+                f"the request body is larger than the limit of {wire.MAX_BATCH_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.post("/orchestration/heartbeat")
@@ -121,7 +136,7 @@ async def list_flows(service: Orchestration, limit: Limit = 100, offset: Offset 
 @router.post("/flow_runs/filter")
 @answers
 async def filter_flow_runs(request: Request, service: Orchestration) -> dict[str, Any]:
-    body = wire.decode(await request.body())
+    body = wire.decode(await _body(request))
     if not isinstance(body, dict):
         raise InvalidArgument("the request body must be an object", field="body")
     run_filter = wire.filter_from_json(body.get("filter", {}))
