@@ -551,3 +551,51 @@ def test_a_flow_result_persists_where_asked(tmp_path: Any) -> None:
     assert len(stored) == 1
     assert stored[0].read_bytes().endswith(b"[1, 2]")
     assert state.result() == [1, 2]
+
+
+def test_a_broken_hook_is_logged_with_the_run_and_does_not_change_its_state(
+    store: OrchestrationStore,
+) -> None:
+    def broken(task: Any, run: Any, state: State) -> None:
+        raise RuntimeError("hook broke")
+
+    @flowtrack.task(on_completion=[broken])
+    def fine() -> int:
+        return 1
+
+    @flowtrack.flow(on_completion=[broken])
+    def hooked_badly() -> int:
+        return fine()
+
+    assert hooked_badly() == 1
+    flow_run_id = _only_flow_run_id(store, "hooked_badly")
+    assert store.get_flow_run(flow_run_id).state_type is StateType.COMPLETED
+    messages = [log.message for log in store.list_logs(flow_run_id)]
+    assert len([m for m in messages if m.startswith("the hook") and m.endswith("raised")]) == 2
+
+
+def test_a_result_that_cannot_be_cached_fails_the_run_and_a_broken_entry_is_a_miss(tmp_path: Any) -> None:
+    ran: list[str] = []
+
+    @flowtrack.task(
+        cache_key_fn=lambda ctx, params: "unjsonable", result_serializer="json", result_storage=str(tmp_path)
+    )
+    def unstorable() -> object:
+        return object()
+
+    @flowtrack.task(cache_key_fn=lambda ctx, params: "broken", result_storage=str(tmp_path))
+    def rereads() -> str:
+        ran.append("rereads")
+        return "fresh"
+
+    @flowtrack.flow
+    def caching_trouble() -> tuple[State, str]:
+        return unstorable(return_state=True), rereads()
+
+    (tmp_path / "broken").write_bytes(b"not a stored result")
+    failed, value = caching_trouble()
+    assert failed.is_failed()
+    assert failed.message is not None
+    assert failed.message.startswith("the result could not be stored: TypeError")
+    assert value == "fresh"
+    assert ran == ["rereads"]

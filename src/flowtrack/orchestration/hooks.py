@@ -39,6 +39,7 @@ The contract:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ __all__ = [
     "enter_task_context",
     "register_hooks",
     "registered_hooks",
+    "run_user_hook",
     "unregister_hooks",
 ]
 
@@ -127,3 +129,15 @@ def enter_task_context(payload: TaskContextPayload) -> Iterator[None]:
                 register_hooks(hook)
             stack.enter_context(hook.task_context(captured))
         yield
+
+
+def run_user_hook(hook: Any, *args: Any) -> None:
+    """Call an ``on_completion``/``on_failure``/... hook; its error is logged with the run, never raised.
+
+    The run's state is final already: a broken notification must not turn a finished run into a failure.
+    """
+    try:
+        hook(*args)
+    except Exception:
+        name = getattr(hook, "__qualname__", repr(hook))
+        logging.getLogger("flowtrack.runs").exception("the hook %s raised", name)

@@ -11,7 +11,7 @@ from flowtrack.orchestration.context import FlowRunContext, flow_run_context
 from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, new_id, run_attempts
 from flowtrack.orchestration.entities import FlowRecord, FlowRunRecord, RunKind, StateRecord
 from flowtrack.orchestration.futures import wait
-from flowtrack.orchestration.hooks import FlowRunInfo, registered_hooks
+from flowtrack.orchestration.hooks import FlowRunInfo, registered_hooks, run_user_hook
 from flowtrack.orchestration.recorder import Recorder, recorder_for
 from flowtrack.orchestration.states import Completed, Failed, Pending, State
 
@@ -104,10 +104,11 @@ class FlowRun:
                 self.flow.retries, self.flow.retry_delays, self.flow.retry_jitter_factor, None
             )
             state = yield from run_attempts(self.tracker, policy, self._complete)
+            self._shutdown_runner()
+            return self._finish(state)  # inside the run's context: what its hooks log is stored with it
         finally:
             flow_run_context.reset(token)
             self._shutdown_runner()
-        return self._finish(state)
 
     def _complete(self, value: Any) -> State:
         if self.flow.persist_result:
@@ -138,7 +139,7 @@ class FlowRun:
         for hook in registered_hooks():
             _collect(errors, hook.flow_run_finished, self.info, final)
         for user_hook in self.flow.hooks_for(final):
-            _collect(errors, user_hook, self.flow, self, final)
+            run_user_hook(user_hook, self.flow, self, final)
         self._flush()
         if errors:
             raise errors[0]

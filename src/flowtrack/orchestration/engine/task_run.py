@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from flowtrack.orchestration.engine.core import (
 from flowtrack.orchestration.entities import RunKind, StateRecord, TaskEdge, TaskRunRecord
 from flowtrack.orchestration.errors import FlowRunCancelled, UpstreamFailed
 from flowtrack.orchestration.futures import TaskFuture, resolve_futures
-from flowtrack.orchestration.hooks import TaskContextPayload, enter_task_context
+from flowtrack.orchestration.hooks import TaskContextPayload, enter_task_context, run_user_hook
 from flowtrack.orchestration.recorder import Recorder
 from flowtrack.orchestration.results import pickle_dumps, pickle_loads
 from flowtrack.orchestration.states import Cached, Cancelled, Completed, Failed, Pending, State
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from flowtrack.orchestration.tasks import Task
 
 __all__ = ["TaskRun", "run_task_awaiting", "run_task_blocking"]
+
+_log = logging.getLogger(__name__)
 
 
 class TaskRun:
@@ -170,18 +173,27 @@ class TaskRun:
         self.cache_key = cache_key(task.cache_policy, task.cache_key_fn, context)
         if self.cache_key is None or task.refresh_cache:
             return None
-        stored = task.cache_store().read(self.cache_key)
+        try:
+            stored = task.cache_store().read(self.cache_key)
+        except Exception:  # noqa: BLE001 - an unreadable cache entry is a miss: the body runs and rewrites it
+            _log.warning("task run %s could not read cache key %s", self.id, self.cache_key, exc_info=True)
+            return None
         if stored is None:
             return None
         return Cached(stored.value, message=f"cache key {self.cache_key}")
 
     def _complete(self, value: Any) -> State:
         task = self.task
-        if self.cache_key is not None:
-            expires = task.cache_expiration_ms
-            task.cache_store().write(self.cache_key, value, None if expires is None else now_ms() + expires)
-        elif task.persist_result:
-            task.result_store().write(self.id, value)
+        try:
+            if self.cache_key is not None:
+                expires = task.cache_expiration_ms
+                task.cache_store().write(
+                    self.cache_key, value, None if expires is None else now_ms() + expires
+                )
+            elif task.persist_result:
+                task.result_store().write(self.id, value)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be kept fails the run, visibly
+            return Failed(exc, message=f"the result could not be stored: {type(exc).__name__}: {exc}")
         return Completed(value)
 
     def _retry_condition(self) -> Callable[[State], bool] | None:
@@ -194,7 +206,7 @@ class TaskRun:
         final = self.tracker.set(state)
         hooks = self.task.on_completion if final.is_completed() else self.task.on_failure
         for hook in hooks:
-            hook(self.task, self, final)
+            run_user_hook(hook, self.task, self, final)
         return final
 
     # -- the call of the body ----------
