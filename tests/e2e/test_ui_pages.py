@@ -250,3 +250,14 @@ def test_logged_model_files(page: Any, api: MlflowApi, data: Seeded) -> None:  #
     page.locator("details summary", has_text="net").click()
     page.locator("details").get_by_role("treeitem", name="MLmodel").click()
     assert "sklearn" in page.locator("details").get_by_test_id("artifact-text").inner_text()
+
+
+def test_theme_follows_the_system(page: Any, data: Seeded) -> None:  # noqa: F811
+    background = "getComputedStyle(document.body).backgroundColor"
+    page.emulate_media(color_scheme="light")
+    page.goto(f"/runs/{data.runs['r00']}")
+    page.locator("[data-testid=chart] canvas").first.wait_for()
+    assert page.evaluate(background) == "rgb(255, 255, 255)"
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate(background) == "rgb(21, 23, 27)"
+    page.locator("[data-testid=chart] canvas").first.wait_for()  # redrawn in the dark theme's colors

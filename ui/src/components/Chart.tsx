@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
@@ -47,6 +47,13 @@ interface Props {
 export function Chart({ series, xMode, logY = false, height = 280, title, kind = "lines", xLabel }: Props) {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const [theme, setTheme] = useState(0); // redraw with the new colors when the system theme changes
+  useEffect(() => {
+    const query = window.matchMedia("(prefers-color-scheme: dark)");
+    const changed = () => setTheme((t) => t + 1);
+    query.addEventListener("change", changed);
+    return () => query.removeEventListener("change", changed);
+  }, []);
 
   useEffect(() => {
     const element = holder.current;
@@ -92,7 +99,7 @@ export function Chart({ series, xMode, logY = false, height = 280, title, kind =
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [series, xMode, logY, height, title, kind, xLabel]);
+  }, [series, xMode, logY, height, title, kind, xLabel, theme]);
 
   return <div ref={holder} className="chart" data-testid="chart" />;
 }
