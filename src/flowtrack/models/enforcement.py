@@ -24,16 +24,24 @@ class ModelInputError(InvalidArgument):
 
 def to_frame(data: Any) -> Any:
     """A DataFrame from a DataFrame, Series, dict of columns, list of records or 1-2 dimensional array."""
-    import numpy as np
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, pd.Series):
         return data.to_frame()
+    try:
+        return _build_frame(data)
+    except (ValueError, TypeError, OverflowError) as exc:  # pandas and numpy refusing a ragged or odd shape
+        raise ModelInputError(f"model input does not form a table: {exc}", field="input") from None
+
+
+def _build_frame(data: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(data, dict):
-        columns = {str(key): np.atleast_1d(np.asarray(value, dtype=object if _is_text(value) else None))
-                   for key, value in data.items()}  # fmt: skip
+        columns = {str(key): _column(value) for key, value in data.items()}
         lengths = {len(column) for column in columns.values()}
         if len(lengths) > 1:
             raise ModelInputError(f"model input columns differ in length: {sorted(lengths)}", field="input")
@@ -48,6 +56,17 @@ def to_frame(data: Any) -> Any:
             )
         return pd.DataFrame(array if array.ndim == 2 else array.reshape(-1, 1))
     raise ModelInputError(f"cannot use a {type(data).__name__} as model input", field="input")
+
+
+def _column(value: Any) -> Any:
+    import numpy as np
+
+    column = np.atleast_1d(np.asarray(value, dtype=object if _is_text(value) else None))
+    if column.ndim != 1:
+        raise ModelInputError(
+            f"a column must be a flat list of values, got shape {list(column.shape)}", field="input"
+        )
+    return column
 
 
 def _is_text(value: Any) -> bool:
@@ -103,7 +122,14 @@ def _convert(series: Any, spec: ColSpec) -> Any:
         if _is_numeric(kind) and np.can_cast(kind, target, casting="safe"):
             return series.astype(target)
         if _is_object(kind) and _all_match(series, int) and spec.type in ("long", "double"):
-            return series.astype(target)
+            try:
+                return series.astype(target)
+            except (
+                OverflowError,
+                TypeError,
+                ValueError,
+            ):  # too large, or missing values in an integer column
+                raise _mismatch(name, spec.type, kind) from None
         raise _mismatch(name, spec.type, kind)
     if spec.type == "boolean":
         if str(kind) == "bool" or _all_match(series, bool):

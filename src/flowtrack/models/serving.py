@@ -103,6 +103,17 @@ def _parse_input(key: str, value: Any, model: PyFuncModel) -> Any:
     if key == "dataframe_split":
         if not isinstance(value, dict) or not isinstance(value.get("data"), list):
             raise BadRequest("'dataframe_split' needs a 'data' list (and usually 'columns')", field=key)
+        for part in ("columns", "index"):
+            labels = value.get(part)
+            if labels is not None and not (
+                isinstance(labels, list) and all(_is_label(item) for item in labels)
+            ):
+                raise BadRequest(f"'dataframe_split.{part}' must be a list of names or numbers", field=key)
+        widths = {len(row) if isinstance(row, list) else -1 for row in value["data"]}
+        if len(widths) > 1 or -1 in widths:
+            raise BadRequest(
+                "every row of 'dataframe_split.data' must be a list of the same length", field=key
+            )
         try:
             return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
         except (ValueError, TypeError) as exc:
@@ -114,12 +125,16 @@ def _parse_input(key: str, value: Any, model: PyFuncModel) -> Any:
     return _instances(key, value, model)
 
 
+def _is_label(item: Any) -> bool:
+    return isinstance(item, str | int | float) and not isinstance(item, bool)
+
+
 def _instances(key: str, value: Any, model: PyFuncModel) -> Any:
     import numpy as np
     import pandas as pd
 
     if isinstance(value, dict):
-        return {name: np.asarray(column) for name, column in value.items()}
+        return value  # columns by name: checked and shaped by the signature, like any other mapping
     if not isinstance(value, list):
         raise BadRequest(f"'{key}' must be a list of rows or an object of columns", field=key)
     if value and all(isinstance(row, dict) for row in value):
