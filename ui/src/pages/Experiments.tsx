@@ -46,7 +46,10 @@ export function ExperimentsPage() {
 
   return (
     <main className="page">
-      <h1>Experiments</h1>
+      <div className="row">
+        <h1>Experiments</h1>
+        {experiments && <span className="muted">{experiments.length.toLocaleString("en-US")}</span>}
+      </div>
       <div className="toolbar">
         <input
           type="search"
@@ -75,15 +78,15 @@ export function ExperimentsPage() {
       ) : experiments.length === 0 ? (
         <p className="muted">No experiments{query ? " match" : " yet"}.</p>
       ) : (
-        <table className="plain">
+        <table className="plain middle">
           <thead>
             <tr>
               <th>Name</th>
               <th>ID</th>
               <th>Created</th>
               <th>Last update</th>
-              <th style={{ width: 170 }}>
-                <span className="muted">{experiments.length} experiments</span>
+              <th style={{ width: 1 }}>
+                <span className="sr-only">Actions</span>
               </th>
             </tr>
           </thead>
@@ -117,7 +120,7 @@ export function ExperimentsPage() {
                 <td className="muted">{formatTime(experiment.creation_time)}</td>
                 <td className="muted">{formatTime(experiment.last_update_time)}</td>
                 <td>
-                  <div className="row">
+                  <div className="row actions">
                     {experiment.lifecycle_stage === "deleted" ? (
                       <button onClick={() => act(api.restoreExperiment(experiment.experiment_id))}>Restore</button>
                     ) : (
