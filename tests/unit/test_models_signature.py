@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -124,3 +125,23 @@ def test_bad_model_uris_are_refused(uri: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         parse_model_uri(uri)
     assert error.value.field == "model_uri"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "flavors: [1, 2]\n",
+        "flavors: {}\nsignature: {inputs: 'not json'}\n",
+        'flavors: {}\nsignature: {inputs: \'[{"type": "tensor", "tensor-spec": {"dtype": "nope"}}]\'}\n',
+        'flavors: {}\nsignature: {inputs: \'[{"type": "tensor", "tensor-spec": {"shape": ["x"]}}]\'}\n',
+        'flavors: {}\nsignature: {inputs: \'[{"name": "a"}]\'}\n',
+        "flavors: {}\nsignature: {inputs: '{}'}\n",
+        "flavors: {}\nsignature: {params: '{bad'}\n",
+        "{unclosed: [\n",
+    ],
+)
+def test_a_broken_mlmodel_file_is_refused_by_name(tmp_path: Path, text: str) -> None:
+    (tmp_path / "MLmodel").write_text(text)
+    with pytest.raises(InvalidArgument) as error:
+        Model.load(tmp_path)
+    assert error.value.field in ("model_uri", "signature")

@@ -114,7 +114,10 @@ class Model:
             raise InvalidArgument(f"{file} is not valid YAML: {exc}", field="model_uri") from None
         if not isinstance(data, dict) or not isinstance(data.get("flavors"), dict):
             raise InvalidArgument(f"{file} has no 'flavors' mapping", field="model_uri")
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError, KeyError) as exc:  # InvalidArgument is a ValueError: keep its words
+            raise InvalidArgument(f"{file} is not a valid MLmodel file: {exc}", field="model_uri") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Model:

@@ -108,15 +108,26 @@ class Schema:
 def _spec_from_dict(item: Any) -> ColSpec | TensorSpec:
     if not isinstance(item, dict) or "type" not in item:
         raise InvalidArgument(f"schema entry {item!r} has no 'type'", field="signature")
+    name = None if item.get("name") is None else str(item["name"])
     if item["type"] == "tensor":
-        tensor = item.get("tensor-spec") or {}
-        return TensorSpec(
-            str(tensor.get("dtype")), tuple(int(n) for n in tensor.get("shape", ())), item.get("name")
-        )
-    if item["type"] not in COLUMN_TYPES:
-        # Object, array and map columns exist in MLflow; they are kept but not enforced.
-        return ColSpec(str(item["type"]), item.get("name"), bool(item.get("required", True)))
-    return ColSpec(item["type"], item.get("name"), bool(item.get("required", True)))
+        return _tensor_spec(item.get("tensor-spec"), name)
+    # Object, array and map columns exist in MLflow too; they are kept but not enforced.
+    return ColSpec(str(item["type"]), name, bool(item.get("required", True)))
+
+
+def _tensor_spec(tensor: Any, name: str | None) -> TensorSpec:
+    import numpy as np
+
+    if not isinstance(tensor, dict) or not isinstance(tensor.get("shape", []), list):
+        raise InvalidArgument(f"tensor spec {tensor!r} needs a dtype and a shape list", field="signature")
+    try:
+        dtype = np.dtype(str(tensor.get("dtype"))).name
+        shape = tuple(int(size) for size in tensor.get("shape", []))
+    except (TypeError, ValueError):
+        raise InvalidArgument(
+            f"tensor spec {tensor!r} has an unknown dtype or shape", field="signature"
+        ) from None
+    return TensorSpec(dtype, shape, name)
 
 
 @dataclass(frozen=True, slots=True)
