@@ -59,7 +59,8 @@ def _up_to_date(ui: Path, dist: Path) -> bool:
     index = dist / "index.html"
     if not index.is_file():
         return False
-    sources = [ui / "index.html", ui / "package-lock.json", ui / "vite.config.ts", *(ui / "src").rglob("*")]
+    names = ("index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts")
+    sources = [*(ui / name for name in names), *(ui / "src").rglob("*")]
     newest = max(path.stat().st_mtime for path in sources if path.is_file())
     return index.stat().st_mtime >= newest
 
@@ -68,4 +69,5 @@ def _run(command: list[str], cwd: Path) -> None:
     try:
         subprocess.run(command, cwd=cwd, check=True)
     except subprocess.CalledProcessError as exc:
-        raise RuntimeError(f"building the web UI failed: {' '.join(command)} exited with {exc.returncode}") from exc
+        failed = " ".join(command)
+        raise RuntimeError(f"building the web UI failed: {failed} exited with {exc.returncode}") from exc
