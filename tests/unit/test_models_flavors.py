@@ -235,6 +235,19 @@ def test_load_from_a_folder_that_is_no_model(tmp_path: Path) -> None:
         flowtrack.pyfunc.load_model(str(tmp_path))
 
 
+def test_data_paths_may_not_leave_the_model_directory(tmp_path: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    flowtrack.sklearn.save_model(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), tmp_path / "m")
+    text = (
+        (tmp_path / "m/MLmodel").read_text().replace("pickled_model: model.pkl", "pickled_model: ../../x.pkl")
+    )
+    (tmp_path / "m/MLmodel").write_text(text)
+    with pytest.raises(InvalidArgument, match="outside the model directory") as error:
+        flowtrack.sklearn.load_model(tmp_path / "m")
+    assert error.value.field == "MLmodel"
+
+
 def test_unknown_loader_module_is_named(tmp_path: Path) -> None:
     flowtrack.pyfunc.save_model(tmp_path / "m", python_model=_NoContext())
     text = (tmp_path / "m/MLmodel").read_text().replace("mlflow.pyfunc.model", "mlflow.transformers")

@@ -181,3 +181,15 @@ def model_directory(model_uri: str | Path, dst_path: str | Path | None = None) -
     from flowtrack.tracking import fluent
 
     return download_model(str(model_uri), fluent.client(), dst_path)
+
+
+def model_file(directory: Path, relative: object, default: str) -> Path:
+    """A file or folder the MLmodel file names, which must lie inside the model directory."""
+    name = str(relative or default)
+    root = directory.resolve()
+    target = (root / name).resolve()
+    if target != root and root not in target.parents:
+        raise InvalidArgument(
+            f"the MLmodel file names {name!r}, outside the model directory", field="MLmodel"
+        )
+    return target

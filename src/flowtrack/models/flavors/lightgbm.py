@@ -15,6 +15,7 @@ from flowtrack.models.flavors.base import (
     SignatureArg,
     finish_model,
     model_directory,
+    model_file,
     prepare_directory,
     require,
 )
@@ -114,7 +115,7 @@ class _LightGBMPredictor:
 def _load(directory: Path, model: Model) -> Any:
     lgb = _lightgbm()
     settings = model.flavor(FLAVOR_NAME)
-    data_file = directory / str(settings.get("data") or "model.lgb")
+    data_file = model_file(directory, settings.get("data"), "model.lgb")
     if str(settings.get("model_class") or BOOSTER_CLASS) == BOOSTER_CLASS:
         return lgb.Booster(model_file=str(data_file))
     serialization_format = str(settings.get("serialization_format") or "cloudpickle")

@@ -25,6 +25,7 @@ from flowtrack.models.flavors.base import (
     finish_model,
     load_pyfunc_from_directory,
     model_directory,
+    model_file,
     prepare_directory,
     require,
 )
@@ -150,10 +151,11 @@ def log_model(
 def load_pyfunc(directory: Path, model: Model) -> _PythonModelPredictor:
     cloudpickle = require("cloudpickle", "cloudpickle", "sklearn")
     settings = model.flavor(PYFUNC_FLAVOR)
-    with (directory / str(settings.get("python_model") or PYTHON_MODEL_FILE)).open("rb") as handle:
+    with model_file(directory, settings.get("python_model"), PYTHON_MODEL_FILE).open("rb") as handle:
         python_model = cloudpickle.load(handle)
     artifacts = {
-        key: str(directory / item["path"]) for key, item in (settings.get("artifacts") or {}).items()
+        key: str(model_file(directory, item.get("path"), key))
+        for key, item in (settings.get("artifacts") or {}).items()
     }
     context = PythonModelContext(artifacts, dict(settings.get("model_config") or {}))
     return _PythonModelPredictor(python_model, context, loaded=True)

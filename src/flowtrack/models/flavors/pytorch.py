@@ -20,6 +20,7 @@ from flowtrack.models.flavors.base import (
     SignatureArg,
     finish_model,
     model_directory,
+    model_file,
     prepare_directory,
     require,
 )
@@ -142,7 +143,7 @@ class _PyTorchPredictor:
 def _load(directory: Path, model: Model) -> Any:
     torch = _torch()
     settings = model.flavor(FLAVOR_NAME)
-    data = directory / str(settings.get("model_data") or DATA_FOLDER)
+    data = model_file(directory, settings.get("model_data"), DATA_FOLDER)
     if (data / EXPORTED_FILE).is_file():  # MLflow 3's default: a torch.export program
         return torch.export.load(data / EXPORTED_FILE).module()
     # A whole module is a pickle: loading it means trusting the model's author, as with MLflow.

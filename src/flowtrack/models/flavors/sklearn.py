@@ -19,6 +19,7 @@ from flowtrack.models.flavors.base import (
     SignatureArg,
     finish_model,
     model_directory,
+    model_file,
     prepare_directory,
     require,
 )
@@ -144,7 +145,7 @@ def _dump(sk_model: Any, target: Path, serialization_format: str) -> None:
 def _load(directory: Path, model: Model) -> Any:
     require("sklearn", "scikit-learn", EXTRA)
     settings = model.flavor(FLAVOR_NAME)
-    data_file = directory / str(settings.get("pickled_model") or "model.pkl")
+    data_file = model_file(directory, settings.get("pickled_model"), "model.pkl")
     serialization_format = str(settings.get("serialization_format") or "pickle")
     if serialization_format == "skops":
         skops_io = require("skops.io", "skops", EXTRA)

@@ -16,6 +16,7 @@ from flowtrack.models.flavors.base import (
     SignatureArg,
     finish_model,
     model_directory,
+    model_file,
     prepare_directory,
     require,
 )
@@ -125,7 +126,7 @@ def _load(directory: Path, model: Model) -> Any:
     if not module_name.startswith("xgboost"):
         raise InvalidArgument(f"model_class {model_class!r} is not an xgboost class", field="model_class")
     instance = getattr(importlib.import_module(module_name), class_name)()
-    instance.load_model(str(directory / str(settings.get("data") or "model.xgb")))
+    instance.load_model(str(model_file(directory, settings.get("data"), "model.xgb")))
     assert isinstance(instance, xgb.Booster | xgb.XGBModel)
     return instance
 
