@@ -190,3 +190,20 @@ def test_hooks_register_once_per_class_and_capture_payloads() -> None:
     finally:
         unregister_hooks(second)
     assert second not in registered_hooks()
+
+
+def _plain(a: int, b: int = 2, c: str = "x") -> None:
+    return None
+
+
+def test_plain_signatures_bind_positional_keyword_and_defaults() -> None:
+    binder = ParameterBinder(_plain, "task 'plain'", validate=True)
+    assert binder.bind((1,), {"c": "y"}) == {"a": 1, "b": 2, "c": "y"}
+    assert binder.bind((), {"a": 5}) == {"a": 5, "b": 2, "c": "x"}
+    with pytest.raises(ParameterValidationError, match="multiple values for argument 'a'"):
+        binder.bind((1,), {"a": 2})
+    with pytest.raises(ParameterValidationError, match="too many positional arguments"):
+        binder.bind((1, 2, "z", 4), {})
+    with pytest.raises(ParameterValidationError) as caught:
+        binder.bind((1,), {"c": 3})
+    assert caught.value.field == "c"

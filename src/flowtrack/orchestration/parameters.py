@@ -26,20 +26,42 @@ class ParameterBinder:
         self.signature = inspect.signature(fn)
         self.owner = owner
         self._hints: dict[str, Any] | None = _resolved_hints(fn) if validate else None
-        self._plain = all(
-            p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in self.signature.parameters.values()
-        )
+        parameters = self.signature.parameters.values()
+        self._plain = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters)
+        # the common signature (no *args, **kwargs or keyword-only) binds without inspect's general machinery
+        self._simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+        self._names = tuple(self.signature.parameters)
+        self._defaults = tuple((p.name, p.default) for p in parameters if p.default is not p.empty)
 
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        parameters = self._bind_simple(args, kwargs) if self._simple else None
+        if parameters is None:
+            parameters = self._bind_general(args, kwargs)
+        if self._hints:
+            self.validate(parameters)
+        return parameters
+
+    def _bind_simple(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """None when the call is anything but plainly right, so the general path words the error."""
+        names = self._names
+        if len(args) > len(names):
+            return None
+        parameters = dict(zip(names, args, strict=False))
+        for name, value in kwargs.items():
+            if name in parameters or name not in names:
+                return None
+            parameters[name] = value
+        for name, default in self._defaults:
+            parameters.setdefault(name, default)
+        return parameters if len(parameters) == len(names) else None
+
+    def _bind_general(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise ParameterValidationError(f"{self.owner}: {exc}") from None
         bound.apply_defaults()
-        parameters = dict(bound.arguments)
-        if self._hints:
-            self.validate(parameters)
-        return parameters
+        return dict(bound.arguments)
 
     def call_args(self, parameters: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Positional and keyword arguments that call the function with ``parameters``."""

@@ -7,7 +7,7 @@ raises the error of a FAILED, CRASHED or CANCELLED one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +67,7 @@ class State:
         return self.data
 
     def with_history(self, history: tuple[State, ...]) -> State:
-        return replace(self, history=history)
+        return State(self.type, self.name, self.message, self.timestamp_ms, self.data, history)
 
     def is_scheduled(self) -> bool:
         return self.type is StateType.SCHEDULED
