@@ -599,3 +599,61 @@ def test_a_result_that_cannot_be_cached_fails_the_run_and_a_broken_entry_is_a_mi
     assert failed.message.startswith("the result could not be stored: TypeError")
     assert value == "fresh"
     assert ran == ["rereads"]
+
+
+def test_flow_retries_run_the_whole_body_again(store: OrchestrationStore) -> None:
+    bodies: list[int] = []
+
+    @flowtrack.task
+    def record(i: int) -> int:
+        return i
+
+    @flowtrack.flow(retries=1, retry_delay_seconds=0)
+    def retried() -> int:
+        bodies.append(record(len(bodies)))
+        if len(bodies) == 1:
+            raise ConnectionError("first attempt")
+        return len(bodies)
+
+    assert retried() == 2
+    flow_run = store.get_flow_run(_only_flow_run_id(store, "retried"))
+    assert flow_run.run_count == 2
+    assert _state_names(store, flow_run.id) == ["Pending", "Running", "Retrying", "Completed"]
+    assert sorted(t.dynamic_key for t in store.list_task_runs(flow_run.id)) == ["0", "1"]
+
+
+def test_an_interrupt_crashes_the_run_and_is_raised_again(store: OrchestrationStore) -> None:
+    @flowtrack.task(retries=3)
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    @flowtrack.flow
+    def crashing() -> None:
+        interrupted()
+
+    with pytest.raises(KeyboardInterrupt):
+        crashing()
+    flow_run = store.get_flow_run(_only_flow_run_id(store, "crashing"))
+    assert flow_run.state_type is StateType.CRASHED
+    (task_run,) = store.list_task_runs(flow_run.id)
+    assert task_run.state_type is StateType.CRASHED
+    assert task_run.run_count == 1
+
+
+def test_with_options_copies_a_task_or_flow_with_changes() -> None:
+    @flowtrack.task(retries=2, tags=["a"])
+    def base(x: int) -> int:
+        return x
+
+    renamed = base.with_options(name="renamed", retries=0)
+    assert (renamed.name, renamed.retries, renamed.tags) == ("renamed", 0, ("a",))
+    assert (base.name, base.retries) == ("base", 2)
+
+    @flowtrack.flow(experiment="e1")
+    def configured() -> int:
+        return renamed(3)  # type: ignore[no-any-return]
+
+    copy = configured.with_options(version="7")
+    assert copy.version == "7"
+    assert copy.extra_options == {"experiment": "e1"}
+    assert copy() == 3
