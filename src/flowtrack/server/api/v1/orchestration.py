@@ -11,13 +11,14 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, ParamSpec, cast
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from flowtrack.exceptions import FlowtrackError, InvalidArgument
 from flowtrack.orchestration.stores.rest import wire
+from flowtrack.server.api.mlflow.schemas import NO_NUL_PATTERN
 from flowtrack.server.errors import error_response, status_and_code
 from flowtrack.server.limits import PayloadTooLarge
 from flowtrack.server.responses import empty
@@ -28,6 +29,11 @@ P = ParamSpec("P")
 
 Limit = Annotated[int, Query(ge=1, le=50_000)]
 Offset = Annotated[int, Query(ge=0)]
+# ids as the store takes them (1 to 36 characters, no NUL), declared so the schema says so too
+RunId = Annotated[str, Path(min_length=1, max_length=36, pattern=NO_NUL_PATTERN)]
+JSON_OBJECT_BODY: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+}
 
 
 async def orchestration_service(request: Request) -> OrchestrationService:
@@ -83,7 +89,7 @@ async def _in_pool(function: Callable[..., Any], *args: Any) -> Any:
 
 
 # -- writes --------------------------------------------------------------------------------------------------
-@router.post("/orchestration/batch")
+@router.post("/orchestration/batch", openapi_extra=JSON_OBJECT_BODY)
 @answers
 async def write_batch(request: Request, service: Orchestration) -> None:
     batch = wire.batch_from_json(wire.decode(await _body(request)))
@@ -112,7 +118,7 @@ async def heartbeat(body: Heartbeat, service: Orchestration) -> None:
 
 @router.post("/flow_runs/{flow_run_id}/set_state")
 @answers
-async def set_state(flow_run_id: str, body: SetState, service: Orchestration) -> dict[str, Any]:
+async def set_state(flow_run_id: RunId, body: SetState, service: Orchestration) -> dict[str, Any]:
     run = await _in_pool(
         service.set_flow_run_state, flow_run_id, body.state, body.name, body.message, body.force
     )
@@ -121,7 +127,7 @@ async def set_state(flow_run_id: str, body: SetState, service: Orchestration) ->
 
 @router.delete("/flow_runs/{flow_run_id}")
 @answers
-async def delete_flow_run(flow_run_id: str, service: Orchestration) -> None:
+async def delete_flow_run(flow_run_id: RunId, service: Orchestration) -> None:
     await _in_pool(service.delete_flow_run, flow_run_id)
 
 
@@ -133,7 +139,7 @@ async def list_flows(service: Orchestration, limit: Limit = 100, offset: Offset 
     return {"flows": [wire.to_json(flow) for flow in flows]}
 
 
-@router.post("/flow_runs/filter")
+@router.post("/flow_runs/filter", openapi_extra=JSON_OBJECT_BODY)
 @answers
 async def filter_flow_runs(request: Request, service: Orchestration) -> dict[str, Any]:
     body = wire.decode(await _body(request))
@@ -146,14 +152,14 @@ async def filter_flow_runs(request: Request, service: Orchestration) -> dict[str
 
 @router.get("/flow_runs/{flow_run_id}")
 @answers
-async def get_flow_run(flow_run_id: str, service: Orchestration) -> dict[str, Any]:
+async def get_flow_run(flow_run_id: RunId, service: Orchestration) -> dict[str, Any]:
     return {"flow_run": wire.to_json(await _in_pool(service.get_flow_run, flow_run_id))}
 
 
 @router.get("/flow_runs/{flow_run_id}/task_runs")
 @answers
 async def list_task_runs(
-    flow_run_id: str, service: Orchestration, limit: Limit = 10_000, offset: Offset = 0
+    flow_run_id: RunId, service: Orchestration, limit: Limit = 10_000, offset: Offset = 0
 ) -> dict[str, Any]:
     task_runs = await _in_pool(service.list_task_runs, flow_run_id, limit, offset)
     return {"task_runs": [wire.to_json(task) for task in task_runs]}
@@ -161,7 +167,7 @@ async def list_task_runs(
 
 @router.get("/flow_runs/{flow_run_id}/edges")
 @answers
-async def list_edges(flow_run_id: str, service: Orchestration) -> dict[str, Any]:
+async def list_edges(flow_run_id: RunId, service: Orchestration) -> dict[str, Any]:
     edges = await _in_pool(service.list_edges, flow_run_id)
     return {"edges": [wire.to_json(edge) for edge in edges]}
 
@@ -169,7 +175,7 @@ async def list_edges(flow_run_id: str, service: Orchestration) -> dict[str, Any]
 @router.get("/flow_runs/{flow_run_id}/logs")
 @answers
 async def list_logs(
-    flow_run_id: str,
+    flow_run_id: RunId,
     service: Orchestration,
     task_run_id: str | None = None,
     limit: Limit = 1000,
@@ -181,12 +187,14 @@ async def list_logs(
 
 @router.get("/task_runs/{task_run_id}")
 @answers
-async def get_task_run(task_run_id: str, service: Orchestration) -> dict[str, Any]:
+async def get_task_run(task_run_id: RunId, service: Orchestration) -> dict[str, Any]:
     return {"task_run": wire.to_json(await _in_pool(service.get_task_run, task_run_id))}
 
 
 @router.get("/states")
 @answers
-async def list_states(run_id: str, service: Orchestration) -> dict[str, Any]:
+async def list_states(
+    run_id: Annotated[str, Query(min_length=1, max_length=36, pattern=NO_NUL_PATTERN)], service: Orchestration
+) -> dict[str, Any]:
     states = await _in_pool(service.list_states, run_id)
     return {"states": [wire.to_json(state) for state in states]}
