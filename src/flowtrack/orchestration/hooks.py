@@ -24,17 +24,20 @@ The contract:
 
 * ``flow_run_started(info)`` runs in the flow's own thread (or asyncio task) before the parameters are
   recorded as running and before the body; ``flow_run_finished(info, state)`` runs in the same context after
-  the final state is known and before the flow returns. Every started flow run is finished, whatever happens.
+  the final state is known and before the flow returns. Every started flow run is finished, also when it
+  fails or is cancelled (only a killed process cannot).
   The first hook returning a tracked-run id wins; the engine records it on the flow run and passes it to
   subflows as ``info.parent_tracking_run_id``.
 * ``info.options`` carries the decorator options the engine itself does not use, unchanged:
   ``@flow(experiment="taxi")`` arrives as ``info.options == {"experiment": "taxi"}``.
-* ``capture_task_context()`` runs where a task is submitted (``submit``/``map``); its payload is handed to
-  ``task_context(payload)`` in the worker, around the task body, on every task runner (threads, processes).
+* ``capture_task_context()`` runs where a task is submitted (once per ``submit``, once per ``map`` call); its
+  payload is handed to ``task_context(payload)`` in the worker, around the task body, on every task runner
+  (threads, processes, Dask). On threads the body also runs in a copy of the submitter's contextvars.
   Payloads that cross processes are pickled with cloudpickle, and so are the hook objects themselves, so a
   hook must be an instance of a module-level class whose module registers it on import.
 * A hook that raises fails the flow run (start) or surfaces after the run is recorded (finish): hooks are
-  trusted code, and hiding their errors would hide lost lineage.
+  trusted code, and hiding their errors would hide lost lineage. (User hooks such as ``on_completion`` are
+  different: :func:`run_user_hook` logs their errors with the run.)
 """
 
 from __future__ import annotations
