@@ -192,7 +192,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/flowtrack-ui-bench"))
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--mlflow-python")
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "ui.json")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    parser.add_argument("--out", type=Path, default=Path(f"/tmp/flowtrack-bench/ui-{stamp}.json"))
     args = parser.parse_args()
     mlflow_python = resolve_mlflow_python(args.mlflow_python, disabled=args.no_mlflow)
     if not args.no_mlflow and mlflow_python is None:
