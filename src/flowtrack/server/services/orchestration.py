@@ -1,13 +1,16 @@
 """The server side of the orchestration store: ``/api/v1`` calls land here and go to the SQL store.
 
 The server keeps orchestration records in its backend store, next to the runs, so the lease sweep, the state
-rules and the checks are the embedded store's own: both transports behave the same.
+rules and the checks are the embedded store's own: both transports behave the same. Heartbeats are stamped
+with the server's clock, the one its lease sweeps use, so clients with skewed clocks are judged fairly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
+from flowtrack._internal.clock import now_ms
 from flowtrack.config.settings import load_settings
 from flowtrack.orchestration.entities import (
     FlowRecord,
@@ -21,7 +24,8 @@ from flowtrack.orchestration.entities import (
     WriteBatch,
 )
 from flowtrack.orchestration.stores.base import OrchestrationStore
-from flowtrack.orchestration.stores.validation import parse_state_type
+from flowtrack.orchestration.stores.rules import ACTIVE
+from flowtrack.orchestration.stores.validation import check_timestamp, parse_state_type
 
 
 def open_orchestration(backend_store_uri: str) -> OrchestrationService:
@@ -41,10 +45,19 @@ class OrchestrationService:
             close()
 
     def write(self, batch: WriteBatch) -> None:
+        """Write a batch; running flow runs in it count as alive now, by this server's clock."""
+        now = now_ms()
+        batch.flow_runs = [
+            dataclasses.replace(run, heartbeat_ms=now) if run.state_type in ACTIVE else run
+            for run in batch.flow_runs
+        ]
         self.store.write(batch)
 
-    def heartbeat(self, flow_run_ids: Sequence[str], now_ms: int) -> None:
-        self.store.heartbeat(flow_run_ids, now_ms)
+    def heartbeat(self, flow_run_ids: Sequence[str], client_now_ms: int) -> None:
+        """Stamped with this server's clock, which is the one its lease sweeps compare against: a client
+        whose clock is behind would otherwise see its live runs crashed."""
+        check_timestamp(client_now_ms, "now_ms")
+        self.store.heartbeat(flow_run_ids, now_ms())
 
     def set_flow_run_state(
         self, flow_run_id: str, state: str, name: str | None, message: str | None, force: bool
