@@ -261,3 +261,21 @@ def test_theme_follows_the_system(page: Any, data: Seeded) -> None:  # noqa: F81
     page.emulate_media(color_scheme="dark")
     assert page.evaluate(background) == "rgb(21, 23, 27)"
     page.locator("[data-testid=chart] canvas").first.wait_for()  # redrawn in the dark theme's colors
+
+
+def test_group_by_a_param(page: Any, data: Seeded) -> None:  # noqa: F811
+    page.goto(f"/experiments/{data.experiment_id}?sort=m.loss:asc")
+    page.get_by_test_id("run-count").filter(has_text="12 runs").wait_for()
+    page.get_by_label("Group by param").select_option("lr")
+    groups = page.get_by_role("table", name="Groups")
+    groups.locator("tbody tr").nth(2).wait_for()
+    rows = {
+        cells[0]: cells[1:] for cells in (r.split("\t") for r in groups.locator("tbody tr").all_inner_texts())
+    }
+    assert sorted(rows) == ["0.01", "0.03", "0.1"]
+    assert {values[0] for values in rows.values()} == {"4"}
+    fastest = [name for name in data.final_loss if name in ("r00", "r03", "r06", "r09")]  # lr 0.1
+    assert float(rows["0.1"][1]) == pytest.approx(min(data.final_loss[name] for name in fastest), rel=1e-3)
+    groups.get_by_role("button", name="0.1").click()
+    page.get_by_test_id("run-count").filter(has_text="4 runs").wait_for()
+    assert "params.lr = '0.1'" in page.get_by_label("Filter runs").input_value()

@@ -139,6 +139,20 @@ def test_groups_count_runs_per_param_value(mlflow_api: MlflowApi, seeded: dict[s
     assert missing["groups"] == [{"value": None, "count": 9}]
 
 
+def test_groups_carry_the_range_of_a_metric(mlflow_api: MlflowApi, seeded: dict[str, Any]) -> None:
+    body = {"experiment_ids": [seeded["experiment_id"]], "param": "lr", "metric": "loss"}
+    found = mlflow_api.ok(_v1(mlflow_api, "runs/groups", body))
+    assert found["metric"] == "loss"
+    by_value = {group["value"]: group for group in found["groups"]}
+    # active runs 1..11 (run 0 is deleted): lr 0.01 for odd i, 0.1 for even i; loss = i
+    assert by_value["0.01"] == {"value": "0.01", "count": 6, "min": 1.0, "mean": 6.0, "max": 11.0}
+    assert by_value["0.1"] == {"value": "0.1", "count": 5, "min": 2.0, "mean": 6.0, "max": 10.0}
+    no_values = mlflow_api.ok(_v1(mlflow_api, "runs/groups", {**body, "metric": "odd"}))  # only NaN, once
+    assert {group["value"]: "min" in group for group in no_values["groups"]} == {"0.01": False, "0.1": False}
+    bad = _v1(mlflow_api, "runs/groups", {**body, "metric": ""})
+    assert_error(bad, 400, "INVALID_PARAMETER_VALUE", "metric")
+
+
 @pytest.fixture(scope="module")
 def long_run(mlflow_api: MlflowApi) -> dict[str, Any]:
     """A run with 5,002 points of ``wave`` (a spike at step 2,345; NaN at 2,346 and, alone in its bucket,

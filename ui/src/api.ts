@@ -106,6 +106,14 @@ export interface TableRow {
   tags: Record<string, string>;
 }
 
+export interface RunGroup {
+  value: string | null;
+  count: number;
+  min?: number;
+  mean?: number;
+  max?: number;
+}
+
 export interface Columns {
   params: string[];
   metrics: string[];
@@ -189,10 +197,11 @@ export const api = {
     tags?: string[];
     count?: boolean;
   }) => post<{ offset: number; runs: TableRow[]; total?: number }>("/api/v1/runs/table", body),
-  groups: (experimentId: string, param: string, filter: string, viewType: string) =>
-    post<{ groups: { value: string | null; count: number }[] }>("/api/v1/runs/groups", {
+  groups: (experimentId: string, param: string, metric: string | undefined, filter: string, viewType: string) =>
+    post<{ metric?: string; groups: RunGroup[] }>("/api/v1/runs/groups", {
       experiment_ids: [experimentId],
       param,
+      metric,
       filter: filter || undefined,
       view_type: viewType,
     }),

@@ -1,7 +1,7 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation } from "wouter";
-import { api, ApiError, Columns, Experiment, TableRow } from "../api";
+import { api, ApiError, Columns, Experiment, RunGroup, TableRow } from "../api";
 import { ColumnChooser, ColumnRef, columnId, parseColumnId } from "../components/ColumnChooser";
 import { FilterBox } from "../components/FilterBox";
 import { formatDuration, formatNumber, formatTime, quoteKey, quoteValue } from "../format";
@@ -120,7 +120,7 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   const groupParam = state.get("group") ?? "";
   const [experiment, setExperiment] = useState<Experiment | null>(null);
   const [columns, setColumns] = useState<Columns | null>(null);
-  const [groups, setGroups] = useState<{ value: string | null; count: number }[] | null>(null);
+  const [groups, setGroups] = useState<RunGroup[] | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
 
@@ -162,6 +162,8 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
     [urlChosen, columns, pages.firstPage],
   );
 
+  // Groups show the range of the metric the table is sorted by, else of its first metric column.
+  const groupMetric = sort.id.startsWith("m.") ? sort.id.slice(2) : chosen.find((c) => c.kind === "m")?.key;
   useEffect(() => {
     if (!groupParam) {
       setGroups(null);
@@ -169,13 +171,13 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
     }
     let live = true;
     api
-      .groups(experimentId, groupParam, filter, view)
+      .groups(experimentId, groupParam, groupMetric, filter, view)
       .then((found) => live && setGroups(found.groups))
       .catch(() => live && setGroups([]));
     return () => {
       live = false;
     };
-  }, [experimentId, groupParam, filter, view, reload]);
+  }, [experimentId, groupParam, groupMetric, filter, view, reload]);
 
   const setChosen = (next: ColumnRef[]) => setState({ cols: next.map((c) => encodeURIComponent(columnId(c))).join(",") || "," });
   const setSelected = (next: Set<string>) => setState({ sel: [...next].join(",") || null });
@@ -237,21 +239,44 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
         )}
       </div>
       {groups && (
-        <div className="row" style={{ marginBottom: 8 }} aria-label="Groups">
-          <span className="muted">{groupParam}:</span>
-          {groups.map((group) => (
-            <button
-              key={String(group.value)}
-              className="chip"
-              onClick={() =>
-                group.value === null ? undefined : addClause(`${quoteKey("params", groupParam)} = ${quoteValue(group.value)}`)
-              }
-              title={group.value === null ? "runs without this param" : "show only this group"}
-            >
-              {group.value ?? "(none)"} <span className="muted">{group.count.toLocaleString("en-US")}</span>
-            </button>
-          ))}
-        </div>
+        <table className="plain groups" aria-label="Groups">
+          <thead>
+            <tr>
+              <th>{groupParam}</th>
+              <th className="num">runs</th>
+              {groupMetric && (
+                <>
+                  <th className="num">min {groupMetric}</th>
+                  <th className="num">mean</th>
+                  <th className="num">max</th>
+                </>
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {groups.map((group) => (
+              <tr key={String(group.value)}>
+                <td>
+                  {group.value === null ? (
+                    <span className="muted">(not set)</span>
+                  ) : (
+                    <button className="link" title="Show only this group" onClick={() => addClause(`${quoteKey("params", groupParam)} = ${quoteValue(group.value!)}`)}>
+                      {group.value}
+                    </button>
+                  )}
+                </td>
+                <td className="num">{group.count.toLocaleString("en-US")}</td>
+                {groupMetric && (
+                  <>
+                    <td className="num">{formatNumber(group.min)}</td>
+                    <td className="num">{formatNumber(group.mean)}</td>
+                    <td className="num">{formatNumber(group.max)}</td>
+                  </>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
       {actionError && <p className="error">{actionError}</p>}
       {pages.error && !filterError && <p className="error">{pages.error.message}</p>}

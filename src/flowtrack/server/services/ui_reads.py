@@ -15,7 +15,7 @@ from flowtrack.tracking import search, validation
 from flowtrack.tracking.stores.base import TrackingStore
 from flowtrack.tracking.stores.sql.convert import experiment_key
 from flowtrack.tracking.stores.sql.store import SqlTrackingStore
-from flowtrack.tracking.stores.sql.ui_reads import KeySelection, UiReads
+from flowtrack.tracking.stores.sql.ui_reads import Group, KeySelection, UiReads
 
 MAX_TABLE_ROWS = 5_000
 MAX_HISTORY_POINTS = 200_000
@@ -80,16 +80,23 @@ class UiReadService:
         filter_string: str | None,
         view: str | int,
         param: str,
+        metric: str | None,
         limit: int,
     ) -> Json:
-        counts = self.reads.group_counts(
+        found = self.reads.groups(
             _experiment_keys(experiment_ids),
             [stage.value for stage in view_type(view, "view_type").stages()],
             search.parse_run_filter(validation.validate_filter(filter_string or None)),
             validation.validate_lookup_name(param, "param"),
+            None if metric is None else validation.validate_lookup_name(metric, "metric"),
             _bounded("limit", limit, 1, MAX_GROUPS),
         )
-        return {"param": param, "groups": [{"value": value, "count": n} for value, n in counts]}
+        groups = [_group_json(group) for group in found]
+        return (
+            {"param": param, "metric": metric, "groups": groups}
+            if metric
+            else {"param": param, "groups": groups}
+        )
 
     def histories(self, run_ids: Sequence[str], keys: Sequence[str], max_points: int) -> Json:
         checked_runs = _unique(
@@ -101,6 +108,13 @@ class UiReadService:
         points = _bounded("max_points", max_points, 2, MAX_HISTORY_POINTS)
         found = self.reads.histories(checked_runs, checked_keys, points)
         return {"histories": [asdict(history) for history in found]}
+
+
+def _group_json(group: Group) -> Json:
+    result: Json = {"value": group.value, "count": group.count}
+    if group.metric is not None:
+        result["min"], result["mean"], result["max"] = group.metric
+    return result
 
 
 def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:

@@ -1,7 +1,7 @@
 """``/api/v1`` reads the web UI needs and MLflow's REST API lacks.
 
 - ``POST /api/v1/runs/table``: one page of an experiment's runs with only the chosen columns, and the total.
-- ``POST /api/v1/runs/groups``: how many matching runs have each value of a param.
+- ``POST /api/v1/runs/groups``: how many matching runs have each value of a param (and a metric's range).
 - ``GET /api/v1/experiments/columns``: the param, metric and tag keys an experiment's runs use.
 - ``POST /api/v1/metrics/histories``: many runs' histories in one request, each downsampled to
   ``max_points`` (the lowest and highest point of each bucket of steps, so spikes stay visible).
@@ -51,6 +51,7 @@ class RunTableRequest(_Body):
 class GroupsRequest(_Body):
     experiment_ids: list[Text]
     param: Text
+    metric: Text | None = None
     filter: Text | None = None
     view_type: EnumValue = "ACTIVE_ONLY"
     limit: int = 100
@@ -82,7 +83,7 @@ def run_table(body: RunTableRequest, service: UiReads) -> Response:
 @router.post("/runs/groups")
 def run_groups(body: GroupsRequest, service: UiReads) -> Response:
     return OrjsonResponse(
-        service.groups(body.experiment_ids, body.filter, body.view_type, body.param, body.limit)
+        service.groups(body.experiment_ids, body.filter, body.view_type, body.param, body.metric, body.limit)
     )
 
 

@@ -50,6 +50,15 @@ class RunTablePage:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Runs sharing a param value; ``metric`` is (lowest, mean, highest) of a metric over them, if any."""
+
+    value: str | None
+    count: int
+    metric: tuple[float, float, float] | None
+
+
+@dataclass(frozen=True)
 class History:
     """One metric history, columnar; ``values`` holds ``None`` for NaN and infinities (a gap in a chart)."""
 
@@ -117,15 +126,17 @@ class UiReads:
             data = _run_data(conn, ids, keys)
         return RunTablePage(total, [_row(row, data.get(str(row["run_uuid"]), {})) for row in rows])
 
-    def group_counts(
+    def groups(
         self,
         experiment_keys: Sequence[int],
         stages: Sequence[str],
         filters: Sequence[Comparison],
         param: str,
+        metric: str | None,
         limit: int,
-    ) -> list[tuple[str | None, int]]:
-        """How many of the matching runs have each value of ``param`` (``None``: runs without it)."""
+    ) -> list[Group]:
+        """The matching runs per value of ``param`` (``None``: runs without it), largest groups first, with
+        the lowest, mean and highest finite value of ``metric`` in each group when one is named."""
         stmt, values = queries.run_search(
             self._dialect,
             experiment_ids=experiment_keys,
@@ -136,20 +147,26 @@ class UiReads:
             offset=0,
         )
         matching = stmt.order_by(None).limit(None).offset(None).with_only_columns(runs.c.run_uuid).subquery()
-        value = params.c.value
-        grouped = (
-            sa.select(value, sa.func.count().label("n"))
-            .select_from(
-                matching.outerjoin(
-                    params, sa.and_(params.c.run_uuid == matching.c.run_uuid, params.c.key == param)
-                )
+        on_param = sa.and_(params.c.run_uuid == matching.c.run_uuid, params.c.key == param)
+        source = matching.outerjoin(params, on_param)
+        scores = latest_metrics.c.value
+        if metric is not None:
+            on_metric = sa.and_(
+                latest_metrics.c.run_uuid == matching.c.run_uuid,
+                latest_metrics.c.key == metric,
+                latest_metrics.c.kind == KIND_FINITE,
             )
-            .group_by(value)
-            .order_by(sa.func.count().desc(), value)
+            source = source.outerjoin(latest_metrics, on_metric)
+        aggregates = [sa.func.min(scores), sa.func.avg(scores), sa.func.max(scores)] if metric else []
+        grouped = (
+            sa.select(params.c.value, sa.func.count(), *aggregates)
+            .select_from(source)
+            .group_by(params.c.value)
+            .order_by(sa.func.count().desc(), params.c.value)
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [(None if v is None else str(v), int(n)) for v, n in conn.execute(grouped, values)]
+            return [_group(row) for row in conn.execute(grouped, values)]
 
     # -- metric histories ------------------------------------------------------------------------------------
     def histories(self, run_ids: Sequence[str], keys: Sequence[str], max_points: int) -> list[History]:
@@ -259,6 +276,14 @@ def _sqlite_sampled(
 def _point(text: str) -> Point | None:
     _, step, timestamp, value = text.split(" ")
     return None if value == "null" else (int(step), int(timestamp), KIND_FINITE, float(value))
+
+
+def _group(row: Sequence[Any]) -> Group:
+    value, count, *scores = row
+    stats = (
+        None if not scores or scores[0] is None else (float(scores[0]), float(scores[1]), float(scores[2]))
+    )
+    return Group(None if value is None else str(value), int(count), stats)
 
 
 def _columnar(run_id: str, key: str, total: int, *, sampled: bool, rows: Sequence[Any]) -> History:
