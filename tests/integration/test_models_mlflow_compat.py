@@ -113,3 +113,24 @@ def test_flowtrack_logged_model_loads_in_mlflow(
     expected = model.predict(frame).tolist()
     for uri in [*uris, "native"]:
         assert loaded[uri] == expected, uri
+
+
+def test_flowtrack_loads_from_a_real_mlflow_server(
+    mlflow_server: str, tmp_path: Path, mlflow_python: str
+) -> None:
+    """mlflow logs to its own server; flowtrack, pointed at that server, loads the model by every form."""
+    frame, csv = _frame(tmp_path)
+    env = {
+        **os.environ, "MLFLOW_TRACKING_URI": mlflow_server, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "GIT_PYTHON_REFRESH": "quiet", "MLFLOW_DISABLE_TELEMETRY": "true",
+    }  # fmt: skip
+    done = subprocess.run(
+        [mlflow_python, "-c", MLFLOW_LOGS, str(csv)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    logged = json.loads(done.stdout.strip().splitlines()[-1])
+
+    ft.set_tracking_uri(mlflow_server)
+    for uri in (logged["model_uri"], f"runs:/{logged['run_id']}/clf", "models:/mlflow-clf@champion"):
+        assert ft.pyfunc.load_model(uri).predict(frame).tolist() == logged["expected"], uri

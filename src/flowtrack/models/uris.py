@@ -22,7 +22,7 @@ from flowtrack.artifacts.fsspec_repository import LocalArtifactRepository
 from flowtrack.artifacts.registry import artifact_uri_join, get_artifact_repository, uri_scheme
 from flowtrack.exceptions import InvalidArgument, NotFound
 from flowtrack.models.model import MLMODEL_FILE
-from flowtrack.tracking.logged_models import is_model_id
+from flowtrack.tracking.logged_models import LoggedModelStatus, is_model_id
 
 if TYPE_CHECKING:
     from flowtrack.tracking.client import TrackingClient
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ModelUri", "download_model", "parse_model_uri", "resolve_artifact_uri"]
 
 _FIELD = "model_uri"
+_RUN_MODELS = 100  # same-named models one run may log before the newest READY one is missed
 _STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 _RUNS = re.compile(r"^runs:/+([^/]+)/(.+?)/*$")
 _MODELS = re.compile(r"^models:/+(.+?)/*$")
@@ -105,13 +106,13 @@ def resolve_artifact_uri(uri: str, client: TrackingClient) -> str:
 def _run_model_uri(parsed: ModelUri, client: TrackingClient) -> str:
     run = client.get_run(str(parsed.run_id))
     name, run_id = (str(value).replace("'", "''") for value in (parsed.path, parsed.run_id))
-    newest_ready = client.search_logged_models(
-        [run.info.experiment_id],
-        f"name = '{name}' AND source_run_id = '{run_id}' AND status = 'READY'",
-        max_results=1,
+    # Status is checked here, not in the filter: MLflow's own server cannot filter logged models on it.
+    newest_first = client.search_logged_models(
+        [run.info.experiment_id], f"name = '{name}' AND source_run_id = '{run_id}'", max_results=_RUN_MODELS
     )
-    if newest_ready:
-        return newest_ready[0].artifact_location
+    for logged in newest_first:
+        if logged.status is LoggedModelStatus.READY:
+            return logged.artifact_location
     return artifact_uri_join(run.info.artifact_uri, str(parsed.path))
 
 
