@@ -195,6 +195,8 @@ def _check_tags(tags: Any, field: str) -> None:
 
 
 def _check_sequence(value: Any, field: str) -> None:
+    if type(value) is tuple:
+        return
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | frozenset | set):
         raise InvalidArgument(f"{field} must be a list of strings, got {_kind(value)}", field=field)
 

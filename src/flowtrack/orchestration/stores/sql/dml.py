@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -45,8 +46,11 @@ def _execute_many(
     sql, order = _driver_sql(kind, table, conn.dialect, columns, keep)
     if order is None:
         conn.exec_driver_sql(sql, [dict(row) for row in rows])
+    elif len(order) == 1:
+        conn.exec_driver_sql(sql, [(row[order[0]],) for row in rows])
     else:
-        conn.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
+        values = operator.itemgetter(*order)  # C-speed tuples: 8,000 rows per batch are common
+        conn.exec_driver_sql(sql, [values(row) for row in rows])
 
 
 @functools.lru_cache(maxsize=64)
