@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import concurrent.futures
+import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -24,41 +25,72 @@ T = TypeVar("T")
 
 
 class TaskFuture:
-    """The eventual final state of one submitted task run."""
+    """The eventual final state of one submitted task run.
 
-    __slots__ = ("_future", "task_name", "task_run_id")
+    Lighter than ``concurrent.futures.Future`` (no Condition per future, which a map over thousands of items
+    pays for in allocations and lock hand-overs): a raw lock held until the state arrives, and callbacks.
+    """
+
+    __slots__ = ("_callbacks", "_done", "_state", "task_name", "task_run_id")
 
     def __init__(self, task_run_id: str, task_name: str) -> None:
         self.task_run_id = task_run_id
         self.task_name = task_name
-        self._future: concurrent.futures.Future[State] = concurrent.futures.Future()
+        self._state: State | None = None
+        self._done = threading.Lock()
+        self._done.acquire()  # released once, by set_state; each waiter passes it on
+        self._callbacks: list[Callable[[TaskFuture], None]] | None = []
 
     @property
     def state(self) -> State:
         """The final state when done, else a Pending placeholder."""
-        if self._future.done():
-            return self._future.result()
-        return Pending()
+        return self._state if self._state is not None else Pending()
 
     def done(self) -> bool:
-        return self._future.done()
+        return self._state is not None
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the run is final or ``timeout`` seconds pass."""
-        concurrent.futures.wait([self._future], timeout=timeout)
+        self._wait(timeout)
+
+    def _wait(self, timeout: float | None) -> bool:
+        if self._state is not None:
+            return True
+        if not self._done.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            return False
+        self._done.release()
+        return True
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
         """The task's return value; raises its error when it failed, TimeoutError when not done in time."""
-        return self._future.result(timeout=timeout).result(raise_on_failure=raise_on_failure)
+        if not self._wait(timeout):
+            raise TimeoutError(f"task run {self.task_run_id} is not done after {timeout} s")
+        assert self._state is not None
+        return self._state.result(raise_on_failure=raise_on_failure)
 
     def add_done_callback(self, callback: Callable[[TaskFuture], None]) -> None:
-        self._future.add_done_callback(lambda _: callback(self))
+        """Call ``callback(self)`` once the state is final (at once when it is already)."""
+        with _callbacks_lock:
+            if self._callbacks is not None:
+                self._callbacks.append(callback)
+                return
+        callback(self)
 
     def set_state(self, state: State) -> None:
-        self._future.set_result(state)
+        with _callbacks_lock:
+            if self._callbacks is None:
+                return  # already final: the first final state is the run's
+            callbacks, self._callbacks = self._callbacks, None
+            self._state = state
+        self._done.release()
+        for callback in callbacks:
+            callback(self)
 
     def __repr__(self) -> str:
         return f"TaskFuture({self.task_name!r}, {self.task_run_id!r}, state={self.state.name})"
+
+
+_callbacks_lock = threading.Lock()  # shared: held only to swap a list or append to it
 
 
 class FutureList(list[TaskFuture]):
@@ -78,16 +110,29 @@ class DoneAndNotDone(NamedTuple):
 
 def wait(futures: Iterable[TaskFuture], timeout: float | None = None) -> DoneAndNotDone:
     """Wait until every future is done or ``timeout`` passes; returns the done and the not-done ones."""
-    by_inner = {f._future: f for f in futures}
-    done, not_done = concurrent.futures.wait(by_inner, timeout=timeout)
-    return DoneAndNotDone({by_inner[f] for f in done}, {by_inner[f] for f in not_done})
+    pending = list(futures)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for future in pending:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if not future._wait(remaining):
+            break
+    done = {f for f in pending if f.done()}
+    return DoneAndNotDone(done, set(pending) - done)
 
 
 def as_completed(futures: Iterable[TaskFuture], timeout: float | None = None) -> Iterator[TaskFuture]:
-    """Yield futures as they finish, the first finished first."""
-    by_inner = {f._future: f for f in futures}
-    for inner in concurrent.futures.as_completed(by_inner, timeout=timeout):
-        yield by_inner[inner]
+    """Yield futures as they finish, the first finished first; TimeoutError when ``timeout`` passes."""
+    pending = list(dict.fromkeys(futures))
+    arrived: queue.SimpleQueue[TaskFuture] = queue.SimpleQueue()
+    for future in pending:
+        future.add_done_callback(arrived.put)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for left in range(len(pending), 0, -1):
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        try:
+            yield arrived.get(timeout=remaining)
+        except queue.Empty:
+            raise TimeoutError(f"{left} of {len(pending)} futures are not done after {timeout} s") from None
 
 
 @dataclass(frozen=True, slots=True)

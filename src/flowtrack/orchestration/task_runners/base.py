@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import concurrent.futures
 from typing import TYPE_CHECKING, Self
 
 from flowtrack.orchestration.futures import TaskFuture, when_all_done
@@ -12,7 +11,7 @@ from flowtrack.orchestration.states import Crashed, State
 if TYPE_CHECKING:
     from flowtrack.orchestration.engine.task_run import TaskRun
 
-__all__ = ["TaskRunner"]
+__all__ = ["TaskRunner", "crashed"]
 
 
 class TaskRunner(abc.ABC):
@@ -31,21 +30,13 @@ class TaskRunner(abc.ABC):
             future.set_state(run_task_in_worker(run))
             return
         try:
-            started = self._start(run)
+            self._start(run, future)
         except Exception as exc:  # noqa: BLE001 - e.g. a pool shut down: the run crashed, the flow goes on
-            future.set_state(run.tracker.set(Crashed(exc)))
-            return
-        started.add_done_callback(lambda done: future.set_state(self._final_state(run, done)))
-
-    def _final_state(self, run: TaskRun, done: concurrent.futures.Future[State]) -> State:
-        try:
-            return done.result()
-        except BaseException as exc:  # noqa: BLE001 - the worker itself died (a killed process)
-            return run.tracker.set(Crashed(exc))
+            future.set_state(crashed(run, exc))
 
     @abc.abstractmethod
-    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
-        """Begin running ``run`` (its upstream runs are done) and return its final state's future."""
+    def _start(self, run: TaskRun, future: TaskFuture) -> None:
+        """Start ``run`` (its upstream runs are done); its final state goes to ``future.set_state``."""
 
     @abc.abstractmethod
     def duplicate(self) -> Self:
@@ -54,3 +45,8 @@ class TaskRunner(abc.ABC):
     @abc.abstractmethod
     def shutdown(self) -> None:
         """Wait for running task runs and release workers."""
+
+
+def crashed(run: TaskRun, error: BaseException) -> State:
+    """The final state of a run whose worker failed (a killed process, a broken pool), recorded."""
+    return run.tracker.set(Crashed(error))

@@ -8,14 +8,13 @@ context, and their records come back with their final state.
 
 from __future__ import annotations
 
-import concurrent.futures
 from typing import TYPE_CHECKING, Any, Self
 
 from flowtrack.exceptions import MissingDependency
+from flowtrack.orchestration.futures import TaskFuture
 from flowtrack.orchestration.results import pickle_dumps
-from flowtrack.orchestration.states import State
 from flowtrack.orchestration.task_runners.base import TaskRunner
-from flowtrack.orchestration.task_runners.processes import state_when_back
+from flowtrack.orchestration.task_runners.processes import report_when_back
 
 if TYPE_CHECKING:
     from flowtrack.orchestration.engine.task_run import TaskRun
@@ -36,11 +35,11 @@ class DaskTaskRunner(TaskRunner):
         self._client: Any = None
         self._cluster: Any = None
 
-    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
+    def _start(self, run: TaskRun, future: TaskFuture) -> None:
         from flowtrack.orchestration.engine.task_run import run_task_in_process
 
-        client = self._connect()
-        return state_when_back(run, client.submit(run_task_in_process, pickle_dumps(run), pure=False))
+        sent = self._connect().submit(run_task_in_process, pickle_dumps(run), pure=False)
+        report_when_back(run, sent, future)
 
     def _connect(self) -> Any:
         if self._client is not None:

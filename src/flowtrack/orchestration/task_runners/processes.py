@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from flowtrack.exceptions import InvalidArgument
+from flowtrack.orchestration.futures import TaskFuture
 from flowtrack.orchestration.results import pickle_dumps, pickle_loads
-from flowtrack.orchestration.states import State
-from flowtrack.orchestration.task_runners.base import TaskRunner
+from flowtrack.orchestration.task_runners.base import TaskRunner, crashed
 
 if TYPE_CHECKING:
     from flowtrack.orchestration.engine.task_run import TaskRun
@@ -30,13 +30,13 @@ class ProcessPoolTaskRunner(TaskRunner):
         self.max_workers = max_workers
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
-    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
+    def _start(self, run: TaskRun, future: TaskFuture) -> None:
         from flowtrack.orchestration.engine.task_run import run_task_in_process
 
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             self._pool = concurrent.futures.ProcessPoolExecutor(self.max_workers, mp_context=context)
-        return state_when_back(run, self._pool.submit(run_task_in_process, pickle_dumps(run)))
+        report_when_back(run, self._pool.submit(run_task_in_process, pickle_dumps(run)), future)
 
     def duplicate(self) -> Self:
         return type(self)(self.max_workers)
@@ -55,20 +55,18 @@ class _RemoteFuture(Protocol):
     def add_done_callback(self, fn: Callable[[Any], None], /) -> None: ...
 
 
-def state_when_back(run: TaskRun, sent: _RemoteFuture) -> concurrent.futures.Future[State]:
-    """The final state of a run sent elsewhere; the records the worker collected go to the flow's recorder."""
+def report_when_back(run: TaskRun, sent: _RemoteFuture, future: TaskFuture) -> None:
+    """When a run sent elsewhere is back: its records go to the flow's recorder, its state to ``future``."""
     recorder = run.recorder
-    state_future: concurrent.futures.Future[State] = concurrent.futures.Future()
 
     def arrived(done: _RemoteFuture) -> None:
         try:
             state, batch = pickle_loads(done.result())
-        except BaseException as exc:  # noqa: BLE001 - reported as the run's crash by the base class
-            state_future.set_exception(exc)
+        except BaseException as exc:  # noqa: BLE001 - the worker died or the pool broke: the run crashed
+            future.set_state(crashed(run, exc))
             return
         if recorder is not None:
             recorder.merge(batch)
-        state_future.set_result(state)
+        future.set_state(state)
 
     sent.add_done_callback(arrived)
-    return state_future

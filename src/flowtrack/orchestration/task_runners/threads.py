@@ -15,8 +15,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Self
 
 from flowtrack.exceptions import InvalidArgument
-from flowtrack.orchestration.states import State
-from flowtrack.orchestration.task_runners.base import TaskRunner
+from flowtrack.orchestration.futures import TaskFuture
+from flowtrack.orchestration.task_runners.base import TaskRunner, crashed
 
 if TYPE_CHECKING:
     from flowtrack.orchestration.engine.task_run import TaskRun
@@ -32,22 +32,20 @@ class ThreadPoolTaskRunner(TaskRunner):
             raise InvalidArgument("max_workers must be >= 1", field="max_workers")
         self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._ready: deque[tuple[TaskRun, concurrent.futures.Future[State]]] = deque()
+        self._ready: deque[tuple[TaskRun, TaskFuture]] = deque()
         self._lock = threading.Lock()
         self._draining = 0
 
-    def _start(self, run: TaskRun) -> concurrent.futures.Future[State]:
-        future: concurrent.futures.Future[State] = concurrent.futures.Future()
+    def _start(self, run: TaskRun, future: TaskFuture) -> None:
         with self._lock:
             self._ready.append((run, future))
             if self._draining >= self.max_workers:
-                return future
+                return
             self._draining += 1
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(self.max_workers, "flowtrack-task")
             pool = self._pool
         pool.submit(self._drain)
-        return future
 
     def _drain(self) -> None:
         from flowtrack.orchestration.engine.task_run import run_task_in_worker
@@ -62,10 +60,9 @@ class ThreadPoolTaskRunner(TaskRunner):
             context = run.submit_context or contextvars.copy_context()
             try:
                 state = context.run(run_task_in_worker, run)
-            except BaseException as exc:  # noqa: BLE001 - reported as the run's crash by the base class
-                future.set_exception(exc)
-            else:
-                future.set_result(state)
+            except BaseException as exc:  # noqa: BLE001 - the engine turns failures into states; this is a bug
+                state = crashed(run, exc)
+            future.set_state(state)
 
     def duplicate(self) -> Self:
         return type(self)(self.max_workers)
