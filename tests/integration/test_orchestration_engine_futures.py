@@ -253,3 +253,18 @@ def test_futures_feed_tasks_on_a_process_pool(store: OrchestrationStore) -> None
     with pytest.raises(UpstreamFailed):
         skipped.result()
     assert len(store.list_edges(_flow_run_id(store, "fed"))) == 3
+
+
+def test_results_and_as_completed_give_up_at_their_timeout() -> None:
+    @flowtrack.flow
+    def too_slow() -> tuple[str, str]:
+        slow = slow_identity.submit(0.5)
+        with pytest.raises(TimeoutError):
+            slow.result(timeout=0.05)
+        with pytest.raises(TimeoutError, match="1 of 1 futures"):
+            list(flowtrack.as_completed([slow], timeout=0.05))
+        before = slow.state.name
+        slow.wait()
+        return before, slow.state.name
+
+    assert too_slow() == ("Pending", "Completed")
