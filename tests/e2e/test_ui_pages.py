@@ -40,7 +40,7 @@ def test_experiments_list_search_and_create(page: Any, data: Seeded) -> None:  #
     page.get_by_role("button", name="Create").click()
     page.wait_for_url(re.compile(r"/experiments/\d+$"))
     page.get_by_role("heading", name="made-in-the-ui").wait_for()
-    page.get_by_text("No runs match.").wait_for()
+    page.get_by_text("No runs in this experiment yet.").wait_for()
 
 
 def test_runs_table_sorts_by_a_metric(page: Any, data: Seeded) -> None:  # noqa: F811

@@ -86,7 +86,16 @@ export function RunPage({ runId }: { runId: string }) {
     return () => clearInterval(timer);
   }, [live]);
 
-  if (error) return <main className="page"><p className="error">{error}</p></main>;
+  if (error)
+    return (
+      <main className="page">
+        <h1>Run {runId}</h1>
+        <p className="error">{error}</p>
+        <p>
+          <Link href="/">Back to the experiments</Link>
+        </p>
+      </main>
+    );
   if (!run) return <main className="page"><p className="muted">Loading…</p></main>;
   const info = run.info;
   const tags = (run.data.tags ?? []).filter((tag) => !tag.key.startsWith("mlflow.") || tag.key === "mlflow.note.content");

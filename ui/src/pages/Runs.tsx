@@ -290,6 +290,7 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
         onSelect={setSelected}
         onOpen={(id) => navigate(`/runs/${id}`)}
         onFilterTag={(key, value) => addClause(`${quoteKey("tags", key)} = ${quoteValue(value)}`)}
+        emptyText={filter ? "No runs match the filter." : view === "ACTIVE_ONLY" ? "No runs in this experiment yet." : "No runs."}
       />
     </main>
   );
@@ -318,9 +319,10 @@ interface GridProps {
   onSelect: (next: Set<string>) => void;
   onOpen: (runId: string) => void;
   onFilterTag: (key: string, value: string) => void;
+  emptyText: string;
 }
 
-function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, onOpen, onFilterTag }: GridProps) {
+function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, onOpen, onFilterTag, emptyText }: GridProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
   const count = pages.total ?? 0;
@@ -407,7 +409,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
           ),
         )}
       </div>
-      {pages.total === 0 && <p className="muted" style={{ padding: "8px 12px" }}>No runs match.</p>}
+      {pages.total === 0 && <p className="muted" style={{ padding: "8px 12px" }}>{emptyText}</p>}
       <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
         {items.map((item) => {
           const run = pages.row(item.index);
