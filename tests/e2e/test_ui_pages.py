@@ -279,3 +279,16 @@ def test_group_by_a_param(page: Any, data: Seeded) -> None:  # noqa: F811
     groups.get_by_role("button", name="0.1").click()
     page.get_by_test_id("run-count").filter(has_text="4 runs").wait_for()
     assert "params.lr = '0.1'" in page.get_by_label("Filter runs").input_value()
+
+
+def test_a_long_table_loads_pages_as_it_scrolls(page: Any, api: MlflowApi) -> None:  # noqa: F811
+    experiment_id = api.create_experiment("long")
+    for i in range(450):  # three pages of 200
+        api.create_run(experiment_id, run_name=f"long-{i:03d}", start_time=1_000_000 + i)
+    page.goto(f"/experiments/{experiment_id}")
+    page.get_by_test_id("run-count").filter(has_text="450 runs").wait_for()
+    assert page.locator(".grid-row").count() < 80  # only the rows on screen, and a few more
+    page.get_by_role("grid", name="Runs").focus()
+    page.keyboard.press("End")
+    page.locator(".grid-row a", has_text="long-000").wait_for()  # the oldest run, on the last page
+    assert page.locator(".grid-row").count() < 80
