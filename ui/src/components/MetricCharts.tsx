@@ -14,6 +14,11 @@ interface Props {
 
 const MAX_POINTS = 2000;
 
+/** About 2,000 points per curve, fewer when many curves share the request (compare), never under 200. */
+function pointsPerHistory(curves: number): number {
+  return Math.max(200, Math.min(MAX_POINTS, Math.floor(40_000 / Math.max(1, curves))));
+}
+
 function xValues(history: History, mode: XMode): number[] {
   if (mode === "step") return history.steps;
   if (mode === "wall") return history.timestamps.map((t) => t / 1000);
@@ -52,7 +57,7 @@ export function MetricCharts({ runs, keys, layout, refreshMs }: Props) {
     }
     let live = true;
     api
-      .histories(runs.map((r) => r.id), chosen, MAX_POINTS)
+      .histories(runs.map((r) => r.id), chosen, pointsPerHistory(runs.length * chosen.length))
       .then((found) => live && (setHistories(found.histories), setError(null)))
       .catch((exc: ApiError) => live && setError(exc.message));
     return () => {
