@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from flowtrack.server import web_ui
 from flowtrack.server.app import create_app
 from flowtrack.server.config import ServerConfig
-from tests.fixtures.server import MlflowApi
+from tests.fixtures.server import MlflowApi, running_server
 
 
 def test_the_install_built_the_ui() -> None:
@@ -59,3 +60,12 @@ def test_placeholder_without_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert "web UI was not built" in home.text
         assert 'href="/docs"' in home.text
         assert client.get("/experiments/1").status_code == 404
+
+
+def test_flowtrack_ui_serves_the_app(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'ui.db'}"
+    env = {"FLOWTRACK_HOME": str(tmp_path)}
+    with running_server(uri, tmp_path / "artifacts", env=env, command_name=("ui",)) as server:
+        home = httpx.get(f"{server.url}/experiments/0", timeout=10)
+        assert home.status_code == 200
+        assert '<div id="root">' in home.text
