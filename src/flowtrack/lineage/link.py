@@ -126,10 +126,16 @@ class TrackingLink(OrchestrationHooks):
 
     def capture_task_context(self) -> object:
         run_id = context.current_run_id()
-        return None if run_id is None else TaskPayload(run_id, fluent.get_tracking_uri())
+        return None if run_id is None else TaskPayload(run_id, _tracking_uri())
 
     def task_context(self, payload: object) -> AbstractContextManager[None]:
         return _logging_to(payload if isinstance(payload, TaskPayload) else None)
+
+
+def _tracking_uri() -> str:
+    """Where fluent calls log: the fluent client's URI, resolved once per client, so asking costs nothing
+    per task (``get_tracking_uri()`` reads the settings each time)."""
+    return fluent.client().tracking_uri
 
 
 def _leave(linked: _Linked) -> None:
@@ -146,7 +152,7 @@ def _logging_to(payload: TaskPayload | None) -> Iterator[None]:
     if payload is None or context.current_run_id() == payload.run_id:
         yield
         return
-    if fluent.get_tracking_uri() != payload.tracking_uri:  # a worker process that has not been told yet
+    if _tracking_uri() != payload.tracking_uri:  # a worker process that has not been told yet
         fluent.set_tracking_uri(payload.tracking_uri)
     token = context._stack.set((*context.active_run_ids(), payload.run_id))
     try:
@@ -179,6 +185,6 @@ def _params(parameters: Mapping[str, Any]) -> list[Param]:
 
 LINK = TrackingLink()
 register_hooks(LINK)
-follow_tracking_uri(fluent.get_tracking_uri)
+follow_tracking_uri(_tracking_uri)
 
 __all__ = ["FLOW_RUN_ID_TAG", "LINK", "TaskPayload", "TrackingLink"]
