@@ -68,10 +68,8 @@ class TrackingLink(OrchestrationHooks):
         self._lock = threading.Lock()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            TrackingLink,
-            (),
-        )  # workers get a fresh link: flow-run bookkeeping stays in the flow's process
+        # workers get a fresh link: the flow-run bookkeeping stays in the flow's process
+        return (TrackingLink, ())
 
     def flow_run_started(self, info: FlowRunInfo) -> str | None:
         active = context.current_run_id()
@@ -96,7 +94,12 @@ class TrackingLink(OrchestrationHooks):
             self._experiments[run_id] = experiment_id
         params = _params(info.parameters)
         if params:
-            client.log_batch(run_id, params=params)
+            try:
+                client.log_batch(run_id, params=params)
+            except BaseException:
+                # the flow will not run: leave no RUNNING orphan behind
+                client.set_terminated(run_id, str(RunStatus.FAILED))
+                raise
         token = context._stack.set((*context.active_run_ids(), run_id))
         return _Linked(run_id, owned=True, token=token)
 
