@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.ui_support import Seeded, browser, page, seed, ui_server  # noqa: F401 - fixtures
 from tests.fixtures.server import MlflowApi, RunningServer
@@ -51,9 +52,9 @@ def test_runs_table_sorts_by_a_metric(page: Any, data: Seeded) -> None:  # noqa:
     assert page.evaluate("document.querySelector('.grid-wrap').clientHeight") < 900
     page.get_by_role("button", name="Sort by loss").click()  # metrics sort descending first
     page.wait_for_url(re.compile(r"sort=m\.loss%3Adesc|sort=m\.loss:desc"))
-    page.wait_for_function(f"document.querySelector('.grid-row a')?.textContent === '{by_loss[-1]}'")
+    expect(page.locator(".grid-row a").first).to_have_text(by_loss[-1])
     page.get_by_role("button", name="Sort by loss").click()
-    page.wait_for_function(f"document.querySelector('.grid-row a')?.textContent === '{by_loss[0]}'")
+    expect(page.locator(".grid-row a").first).to_have_text(by_loss[0])
     assert first_run_name(page) == by_loss[0]
 
 
@@ -103,7 +104,7 @@ def test_run_page_charts_and_previews_artifacts(page: Any, data: Seeded) -> None
     page.get_by_text("train.py").wait_for()
     page.locator("[data-testid=chart] canvas").first.wait_for()
     page.get_by_role("button", name="loss", exact=True).click()  # a second metric in the same chart
-    page.wait_for_function("document.querySelectorAll('[data-testid=chart] .u-series').length === 3")
+    expect(page.locator("[data-testid=chart] .u-series")).to_have_count(3)
     page.get_by_label("x axis").select_option("relative")
     assert "x=relative" in page.url
     tree = page.get_by_role("tree", name="Artifacts")
@@ -121,7 +122,7 @@ def test_run_page_charts_and_previews_artifacts(page: Any, data: Seeded) -> None
     page.get_by_role("treeitem", name="predictions.csv", selected=True).wait_for()  # its folder opened
     assert "bird, small" in page.get_by_test_id("artifact-table").inner_text()
     tree.get_by_role("treeitem", name="confusion.png").click()
-    page.wait_for_function("document.querySelector('.preview img')?.naturalWidth === 48")
+    expect(page.locator(".preview img")).to_have_js_property("naturalWidth", 48)
     tree.get_by_role("treeitem", name="report.html").click()
     frame_element = page.locator(".preview iframe")
     assert frame_element.get_attribute("sandbox") == ""
@@ -142,7 +143,7 @@ def test_compare_two_selected_runs(page: Any, data: Seeded) -> None:  # noqa: F8
     page.get_by_role("button", name="Compare (2)").click()
     page.wait_for_url("**/compare?runs=*")
     page.get_by_role("heading", name="Comparing 2 runs").wait_for()
-    page.wait_for_function("document.querySelectorAll('[data-testid=chart] canvas').length >= 2")
+    expect(page.locator("[data-testid=chart] canvas")).to_have_count(2)
     differing = (
         page.get_by_test_id("compare-table").locator("tr[data-differs=true] td:first-child").all_inner_texts()
     )
@@ -170,7 +171,7 @@ def test_registered_model_versions_and_alias(page: Any, api: MlflowApi, data: Se
     page.get_by_role("heading", name="classifier").wait_for()
     assert page.get_by_test_id("model-alias").inner_text() == "@champion → version 2"
     rows = page.locator("table.plain tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     assert "@champion" in rows.first.inner_text()
     rows.first.get_by_role("link").click()
     page.wait_for_url(f"**/runs/{run_id}")

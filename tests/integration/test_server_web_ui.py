@@ -25,6 +25,7 @@ def test_app_and_client_routes_get_index_html_uncached(sqlite_api: MlflowApi) ->
         assert response.status_code == 200, path
         assert '<div id="root">' in response.text
         assert response.headers["cache-control"] == "no-cache"
+        assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
 def test_hashed_assets_are_cached_for_a_year(sqlite_api: MlflowApi) -> None:

@@ -19,6 +19,12 @@ from flowtrack.server.errors import error_response
 DIST = Path(__file__).parent / "ui_dist"
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
 _NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+# The app runs only its own bundled script; previews of artifacts (sandboxed srcdoc frames) inherit this too.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+)
+_PAGE = {**_NO_CACHE, "Content-Security-Policy": _CSP}
 # Paths that belong to the server, never to the app: a miss there is an API 404, not the app's page.
 _SERVER_PREFIXES = ("api/", "ajax-api/", "docs", "openapi.json", "health", "version")
 
@@ -28,7 +34,7 @@ def built() -> bool:
 
 
 def index() -> Response:
-    return FileResponse(DIST / "index.html", media_type="text/html", headers=_NO_CACHE)
+    return FileResponse(DIST / "index.html", media_type="text/html", headers=_PAGE)
 
 
 class WebUi:
