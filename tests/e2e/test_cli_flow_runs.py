@@ -38,6 +38,11 @@ def etl(rows: int = 2) -> int:
 
 
 @flow
+def nightly() -> None:
+    etl(1)
+
+
+@flow
 def train() -> None:
     raise RuntimeError("diverged")
 
@@ -151,3 +156,16 @@ def test_bad_references_and_options_are_user_errors() -> None:
     assert_user_error(
         flowtrack_cli("flow-runs", "list", "--tracking-uri", "sqlite:////nonexistent/x.db"), "does not exist"
     )
+
+
+def test_inspect_lists_subflow_runs() -> None:
+    nightly()
+    client = OrchestrationClient()
+    [parent] = client.read_flow_runs(flow_name="nightly")
+    [child] = client.read_flow_runs(flow_name="etl")
+    result = flowtrack_cli("flow-runs", "inspect", parent.id)
+    assert result.exit_code == 0, result.output
+    assert "Subflow runs" in result.output
+    assert child.id[:8] in result.output
+    details = json.loads(flowtrack_cli("flow-runs", "inspect", parent.id, "-o", "json").output)
+    assert [item["id"] for item in details["subflow_runs"]] == [child.id]

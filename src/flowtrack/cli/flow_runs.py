@@ -266,21 +266,42 @@ def inspect(
     tracking_uri: TrackingUriOption = None,
     output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Show one flow run: its state and history, parameters, tracked run, and task runs."""
+    """Show one flow run: its state and history, parameters, tracked run, task runs and subflow runs."""
     client = orchestration_client(api_url, tracking_uri)
     run = resolve_flow_run(client, flow_run)
     task_runs = client.read_task_runs(run.id, limit=MAX_TASK_RUNS)
     states = client.read_states(run.id)
+    subflow_runs = client.read_flow_runs(parent_flow_run_id=run.id, limit=MAX_TASK_RUNS)
     if output_format is OutputFormat.JSON:
         details = flow_run_to_json(run)
         details["states"] = [_state_to_json(record) for record in states]
         details["task_runs"] = [_task_run_to_json(task) for task in task_runs]
+        details["subflow_runs"] = [flow_run_to_json(child) for child in subflow_runs]
         output.print_json(details)
         return
     _print_info(run)
     _print_pairs("Parameters", {key: repr(value) for key, value in run.parameters.items()})
     _print_history(states)
     _print_task_runs(task_runs)
+    _print_subflow_runs(subflow_runs)
+
+
+def _print_subflow_runs(runs: Sequence[FlowRunRecord]) -> None:
+    if not runs:
+        return
+    output.say(f"\n[bold]Subflow runs[/] [dim]({len(runs)}, newest first)[/]")
+    shown = runs[:MAX_TASK_ROWS]
+    caption = f"the first {MAX_TASK_ROWS}; all of them: --output json" if len(runs) > MAX_TASK_ROWS else None
+    table = output.table(None, ["ID", "Name", "Flow", "State", "Duration"], caption=caption)
+    for child in shown:
+        table.add_row(
+            short(child.id),
+            output.esc(child.name),
+            output.esc(child.flow_name),
+            _state_cell(child),
+            output.duration(child.start_ms, child.end_ms),
+        )
+    output.stdout_console().print(table)
 
 
 def _print_info(run: FlowRunRecord) -> None:
