@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, Unpack, cast
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.models import files
@@ -21,7 +21,21 @@ from flowtrack.models.enforcement import enforce_schema, to_frame
 from flowtrack.models.model import PYFUNC_FLAVOR, Model
 from flowtrack.models.signature import ModelSignature, infer_signature
 
-__all__ = ["LOADER_MODULES", "PyFuncModel", "SaveOptions", "load_pyfunc_from_directory", "prepare_directory"]
+if TYPE_CHECKING:
+    from flowtrack.models.model import ModelInfo
+
+__all__ = [
+    "LOADER_MODULES",
+    "LogArgs",
+    "PyFuncModel",
+    "RawModelPredictor",
+    "SaveArgs",
+    "SaveOptions",
+    "load_pyfunc_from_directory",
+    "log_flavor",
+    "prepare_directory",
+    "save_options",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +135,27 @@ def prepare_directory(path: str | Path) -> Path:
     return directory
 
 
+class SaveArgs(TypedDict, total=False):
+    """The keyword arguments every flavor's ``save_model`` takes besides its own."""
+
+    signature: SignatureArg
+    input_example: Any
+    pip_requirements: Sequence[str] | None
+    extra_pip_requirements: Sequence[str] | None
+    metadata: dict[str, Any] | None
+
+
+class LogArgs(SaveArgs, total=False):
+    """The keyword arguments every flavor's ``log_model`` takes besides its own."""
+
+    name: str | None
+    registered_model_name: str | None
+    params: Mapping[str, Any] | None
+    tags: Mapping[str, Any] | None
+    model_type: str | None
+    step: int
+
+
 @dataclass(frozen=True)
 class SaveOptions:
     """The arguments every flavor's ``save_model`` / ``log_model`` takes besides the model itself."""
@@ -130,6 +165,39 @@ class SaveOptions:
     pip_requirements: Sequence[str] | None = None
     extra_pip_requirements: Sequence[str] | None = None
     metadata: dict[str, Any] | None = None
+
+
+class SaveInto(Protocol):
+    """A flavor's ``save_model`` with the model and the flavor's own arguments bound (a ``partial``)."""
+
+    def __call__(self, path: Path, *, mlflow_model: Model | None, **arguments: Unpack[SaveArgs]) -> None: ...
+
+
+def log_flavor(save_into: SaveInto, artifact_path: str | None, arguments: LogArgs) -> ModelInfo:
+    """A flavor's ``log_model``: log a model of the active run whose files ``save_into`` writes."""
+    from flowtrack.models.persist import log_model
+
+    _reject_unknown("log_model", arguments, LogArgs)
+    shared: dict[str, Any] = dict(arguments)
+    saving = cast(SaveArgs, {key: shared.pop(key) for key in SaveArgs.__annotations__ if key in shared})
+    name = shared.pop("name", None)
+
+    def write(directory: Path, model: Model) -> None:
+        save_into(directory, mlflow_model=model, **saving)
+
+    return log_model(write, name=name, artifact_path=artifact_path, **shared)
+
+
+def save_options(arguments: SaveArgs) -> SaveOptions:
+    """The shared ``save_model`` arguments, checked as a plain signature would check them."""
+    _reject_unknown("save_model", arguments, SaveArgs)
+    return SaveOptions(**arguments)
+
+
+def _reject_unknown(function: str, arguments: Mapping[str, Any], accepted: type) -> None:
+    unknown = sorted(set(arguments) - set(accepted.__annotations__))
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r}")
 
 
 def finish_model(
@@ -163,6 +231,36 @@ def _infer(example: Any, predict: Callable[[Any], Any] | None) -> ModelSignature
         except Exception as exc:  # noqa: BLE001 - the model may not accept the example; keep the input schema
             logger.warning("could not infer the output schema: predicting the input example failed: %s", exc)
     return infer_signature(example, output)
+
+
+def load_flavor(
+    model_uri: str | Path, dst_path: str | Path | None, load: Callable[[Path, Model], Any]
+) -> Any:
+    """A flavor's ``load_model``: fetch the model directory, then let ``load`` read the native model."""
+    directory = model_directory(model_uri, dst_path)
+    return load(directory, Model.load(directory))
+
+
+class RawModelPredictor:
+    """The python-function side of a flavor whose native model has a ``predict(data)`` of its own."""
+
+    def __init__(self, raw_model: Any) -> None:
+        self.raw_model = raw_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.raw_model.predict(data)
+
+
+def dump_cloudpickle(value: Any, target: Path, extra: str) -> None:
+    with target.open("wb") as handle:
+        require("cloudpickle", "cloudpickle", extra).dump(value, handle)
+
+
+def load_skops(data_file: Path, settings: dict[str, Any]) -> Any:
+    """A model MLflow saved with skops, trusting the types its MLmodel lists (or those the file names)."""
+    skops_io = require("skops.io", "skops", "sklearn")
+    trusted = settings.get("skops_trusted_types") or skops_io.get_untrusted_types(file=data_file)
+    return skops_io.load(data_file, trusted=trusted)
 
 
 def require(module: str, package: str, extra: str) -> Any:

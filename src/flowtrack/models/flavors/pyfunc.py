@@ -11,26 +11,28 @@ from __future__ import annotations
 
 import inspect
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.models.files import add_pyfunc_flavor
 from flowtrack.models.flavors.base import (
+    LogArgs,
     PyFuncModel,
-    SaveOptions,
-    SignatureArg,
+    SaveArgs,
     finish_model,
     load_pyfunc_from_directory,
+    log_flavor,
     model_directory,
     model_file,
     prepare_directory,
     require,
+    save_options,
 )
 from flowtrack.models.model import PYFUNC_FLAVOR, Model, ModelInfo
-from flowtrack.models.persist import log_model as log_logged_model
 
 __all__ = [
     "FLAVOR_NAME",
@@ -90,14 +92,11 @@ def save_model(
     python_model: Any = None,
     artifacts: Mapping[str, str | Path] | None = None,
     *,
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     model_config: dict[str, Any] | None = None,
     mlflow_model: Model | None = None,
+    **arguments: Unpack[SaveArgs],
 ) -> None:
+    options = save_options(arguments)
     cloudpickle = require("cloudpickle", "cloudpickle", "sklearn")
     if python_model is None or not callable(getattr(python_model, "predict", None)):
         raise InvalidArgument("python_model must be an object with a predict method", field="python_model")
@@ -113,7 +112,6 @@ def save_model(
     context = PythonModelContext({key: str(directory / item["path"]) for key, item in saved.items()},
                                  model_config or {})  # fmt: skip
     predictor = _PythonModelPredictor(python_model, context, loaded=False)
-    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
     finish_model(model, directory, options, predictor.predict_example, ["cloudpickle", "numpy", "pandas"])
 
 
@@ -122,30 +120,14 @@ def log_model(
     python_model: Any = None,
     artifacts: Mapping[str, str | Path] | None = None,
     *,
-    name: str | None = None,
-    registered_model_name: str | None = None,
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     model_config: dict[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **arguments: Unpack[LogArgs],
 ) -> ModelInfo:
-    def write(directory: Path, model: Model) -> None:
-        save_model(
-            directory, python_model, artifacts, signature=signature, input_example=input_example,
-            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata, model_config=model_config, mlflow_model=model,
-        )  # fmt: skip
-
-    return log_logged_model(
-        write, name=name, artifact_path=artifact_path, registered_model_name=registered_model_name,
-        params=params, tags=tags, model_type=model_type, step=step,
-    )  # fmt: skip
+    return log_flavor(
+        partial(save_model, python_model=python_model, artifacts=artifacts, model_config=model_config),
+        artifact_path,
+        arguments,
+    )
 
 
 def load_pyfunc(directory: Path, model: Model) -> _PythonModelPredictor:

@@ -9,23 +9,25 @@ gradients on a float32 tensor, and returns a numpy array.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.models.files import add_pyfunc_flavor
 from flowtrack.models.flavors.base import (
-    SaveOptions,
-    SignatureArg,
+    LogArgs,
+    RawModelPredictor,
+    SaveArgs,
     finish_model,
-    model_directory,
+    load_flavor,
+    log_flavor,
     model_file,
     prepare_directory,
     require,
+    save_options,
 )
 from flowtrack.models.model import Model, ModelInfo
-from flowtrack.models.persist import log_model as log_logged_model
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
 
@@ -47,13 +49,10 @@ def save_model(
     pytorch_model: Any,
     path: str | Path,
     *,
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     mlflow_model: Model | None = None,
+    **arguments: Unpack[SaveArgs],
 ) -> None:
+    options = save_options(arguments)
     torch = _torch()
     if not isinstance(pytorch_model, torch.nn.Module):
         raise InvalidArgument(
@@ -71,55 +70,27 @@ def save_model(
         model, "mlflow.pytorch", data=DATA_FOLDER, pickle_module_name=PICKLE_MODULE, code=None,
         model_config={"device": None},
     )  # fmt: skip
-    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
     finish_model(
         model, directory, options, _PyTorchPredictor(pytorch_model).predict, ["torch", "cloudpickle"]
     )
 
 
 def log_model(
-    pytorch_model: Any,
-    artifact_path: str | None = None,
-    *,
-    name: str | None = None,
-    registered_model_name: str | None = None,
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    pytorch_model: Any, artifact_path: str | None = None, **arguments: Unpack[LogArgs]
 ) -> ModelInfo:
-    def write(directory: Path, model: Model) -> None:
-        save_model(
-            pytorch_model, directory, signature=signature, input_example=input_example,
-            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata, mlflow_model=model,
-        )  # fmt: skip
-
-    return log_logged_model(
-        write, name=name, artifact_path=artifact_path, registered_model_name=registered_model_name,
-        params=params, tags=tags, model_type=model_type, step=step,
-    )  # fmt: skip
+    return log_flavor(partial(save_model, pytorch_model), artifact_path, arguments)
 
 
 def load_model(model_uri: str | Path, dst_path: str | Path | None = None) -> Any:
     """The ``torch.nn.Module``."""
-    directory = model_directory(model_uri, dst_path)
-    return _load(directory, Model.load(directory))
+    return load_flavor(model_uri, dst_path, _load)
 
 
 def load_pyfunc(directory: Path, model: Model) -> _PyTorchPredictor:
     return _PyTorchPredictor(_load(directory, model))
 
 
-class _PyTorchPredictor:
-    def __init__(self, raw_model: Any) -> None:
-        self.raw_model = raw_model
-
+class _PyTorchPredictor(RawModelPredictor):
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         import numpy as np
         import pandas as pd

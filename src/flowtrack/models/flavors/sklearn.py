@@ -8,23 +8,25 @@ including those MLflow saved in the ``skops`` format (skops is part of the ``skl
 from __future__ import annotations
 
 import pickle
-from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.models.files import add_pyfunc_flavor
 from flowtrack.models.flavors.base import (
-    SaveOptions,
-    SignatureArg,
+    LogArgs,
+    SaveArgs,
     finish_model,
-    model_directory,
+    load_flavor,
+    load_skops,
+    log_flavor,
     model_file,
     prepare_directory,
     require,
+    save_options,
 )
 from flowtrack.models.model import Model, ModelInfo
-from flowtrack.models.persist import log_model as log_logged_model
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
 
@@ -39,14 +41,11 @@ def save_model(
     path: str | Path,
     *,
     serialization_format: str = "cloudpickle",
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     pyfunc_predict_fn: str = "predict",
     mlflow_model: Model | None = None,
+    **arguments: Unpack[SaveArgs],
 ) -> None:
+    options = save_options(arguments)
     sklearn = require("sklearn", "scikit-learn", EXTRA)
     if serialization_format not in SERIALIZATION_FORMATS:
         raise InvalidArgument(
@@ -69,7 +68,6 @@ def save_model(
         sklearn_version=sklearn.__version__,
         code=None,
     )
-    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
     distributions = ["scikit-learn", "cloudpickle", "numpy", "pandas"]
     if serialization_format == "skops":
         distributions.append("skops")
@@ -80,40 +78,27 @@ def log_model(
     sk_model: Any,
     artifact_path: str | None = None,
     *,
-    name: str | None = None,
     serialization_format: str = "cloudpickle",
-    registered_model_name: str | None = None,
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     pyfunc_predict_fn: str = "predict",
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **arguments: Unpack[LogArgs],
 ) -> ModelInfo:
     """Log the estimator as a logged model of the active run; ``ModelInfo.model_uri`` loads it."""
 
-    def write(directory: Path, model: Model) -> None:
-        save_model(
-            sk_model, directory, serialization_format=serialization_format, signature=signature,
-            input_example=input_example, pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements, metadata=metadata,
-            pyfunc_predict_fn=pyfunc_predict_fn, mlflow_model=model,
-        )  # fmt: skip
-
-    return log_logged_model(
-        write, name=name, artifact_path=artifact_path, registered_model_name=registered_model_name,
-        params=params, tags=tags, model_type=model_type, step=step,
-    )  # fmt: skip
+    return log_flavor(
+        partial(
+            save_model,
+            sk_model,
+            serialization_format=serialization_format,
+            pyfunc_predict_fn=pyfunc_predict_fn,
+        ),
+        artifact_path,
+        arguments,
+    )
 
 
 def load_model(model_uri: str | Path, dst_path: str | Path | None = None) -> Any:
     """The estimator itself, from any model URI (``runs:/``, ``models:/``, a path, an artifact URI)."""
-    directory = model_directory(model_uri, dst_path)
-    return _load(directory, Model.load(directory))
+    return load_flavor(model_uri, dst_path, _load)
 
 
 def load_pyfunc(directory: Path, model: Model) -> _SklearnPredictor:
@@ -148,9 +133,7 @@ def _load(directory: Path, model: Model) -> Any:
     data_file = model_file(directory, settings.get("pickled_model"), "model.pkl")
     serialization_format = str(settings.get("serialization_format") or "pickle")
     if serialization_format == "skops":
-        skops_io = require("skops.io", "skops", EXTRA)
-        trusted = settings.get("skops_trusted_types") or skops_io.get_untrusted_types(file=data_file)
-        return skops_io.load(data_file, trusted=trusted)
+        return load_skops(data_file, settings)
     with data_file.open("rb") as handle:
         if serialization_format == "cloudpickle":
             return require("cloudpickle", "cloudpickle", EXTRA).load(handle)

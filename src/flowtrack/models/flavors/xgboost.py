@@ -5,23 +5,25 @@ XGBoost's own format (UBJSON by default) with MLflow's ``xgboost`` flavor settin
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.models.files import add_pyfunc_flavor
 from flowtrack.models.flavors.base import (
-    SaveOptions,
-    SignatureArg,
+    LogArgs,
+    RawModelPredictor,
+    SaveArgs,
     finish_model,
-    model_directory,
+    load_flavor,
+    log_flavor,
     model_file,
     prepare_directory,
     require,
+    save_options,
 )
 from flowtrack.models.model import Model, ModelInfo
-from flowtrack.models.persist import log_model as log_logged_model
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
 
@@ -39,13 +41,10 @@ def save_model(
     path: str | Path,
     *,
     model_format: str = "ubj",
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     mlflow_model: Model | None = None,
+    **arguments: Unpack[SaveArgs],
 ) -> None:
+    options = save_options(arguments)
     xgb = _xgboost()
     if model_format not in MODEL_FORMATS:
         raise InvalidArgument(
@@ -62,7 +61,6 @@ def save_model(
         FLAVOR_NAME, xgb_version=xgb.__version__, data=data_file, model_class=_class_path(xgb_model),
         model_format=model_format, code=None,
     )  # fmt: skip
-    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
     predictor = _XGBoostPredictor(xgb_model)
     finish_model(model, directory, options, predictor.predict, ["xgboost", "numpy", "pandas"])
 
@@ -71,46 +69,22 @@ def log_model(
     xgb_model: Any,
     artifact_path: str | None = None,
     *,
-    name: str | None = None,
     model_format: str = "ubj",
-    registered_model_name: str | None = None,
-    signature: SignatureArg = None,
-    input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **arguments: Unpack[LogArgs],
 ) -> ModelInfo:
-    def write(directory: Path, model: Model) -> None:
-        save_model(
-            xgb_model, directory, model_format=model_format, signature=signature, input_example=input_example,
-            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata, mlflow_model=model,
-        )  # fmt: skip
-
-    return log_logged_model(
-        write, name=name, artifact_path=artifact_path, registered_model_name=registered_model_name,
-        params=params, tags=tags, model_type=model_type, step=step,
-    )  # fmt: skip
+    return log_flavor(partial(save_model, xgb_model, model_format=model_format), artifact_path, arguments)
 
 
 def load_model(model_uri: str | Path, dst_path: str | Path | None = None) -> Any:
     """The model as saved: a ``Booster`` or the scikit-learn style estimator class it was."""
-    directory = model_directory(model_uri, dst_path)
-    return _load(directory, Model.load(directory))
+    return load_flavor(model_uri, dst_path, _load)
 
 
 def load_pyfunc(directory: Path, model: Model) -> _XGBoostPredictor:
     return _XGBoostPredictor(_load(directory, model))
 
 
-class _XGBoostPredictor:
-    def __init__(self, raw_model: Any) -> None:
-        self.raw_model = raw_model
-
+class _XGBoostPredictor(RawModelPredictor):
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         xgb = _xgboost()
         if isinstance(self.raw_model, xgb.Booster):
