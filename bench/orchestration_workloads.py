@@ -275,9 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("library", choices=["flowtrack", "prefect"])
     parser.add_argument("workload", choices=["O0", "O1", "O2", "O3", "O6"])
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--home", type=Path, help="keep state here instead of a new temporary home (O0 warm)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix=f"bench-{args.library}-") as home:
-        _isolate(args.library, Path(home))
+    with tempfile.TemporaryDirectory(prefix=f"bench-{args.library}-") as scratch:
+        _isolate(args.library, args.home or Path(scratch))
         result: Result = {"loadavg_start": list(os.getloadavg())}
         if args.workload == "O0":
             result |= run_o0(args.library)

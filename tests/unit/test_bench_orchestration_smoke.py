@@ -87,3 +87,11 @@ def test_driver_computes_ratios_from_one_invocation() -> None:
     assert row.ratio == 650.0
     assert row.note == "n=100, prefect n=20"
     assert json.dumps(results)
+
+
+def test_o0_in_an_existing_home_reuses_its_database() -> None:
+    driver = _load_driver()
+    result = driver._o0_existing_home(sys.executable, "flowtrack", 1)
+    assert result["workload"] == "O0-warm"
+    assert result["ok"] is True
+    assert result["spawn_to_flow_end_s"] > 0
