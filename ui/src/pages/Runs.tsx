@@ -32,7 +32,7 @@ function parseSort(text: string | null): Sort {
 
 function orderBy(sort: Sort): string {
   const kind = sort.id.slice(0, 1) as keyof typeof KIND_NAMES;
-  const key = sort.id.slice(2) === "duration" ? "end_time" : sort.id.slice(2);
+  const key = sort.id.slice(2);
   return `${quoteKey(KIND_NAMES[kind], key)} ${sort.desc ? "DESC" : "ASC"}`;
 }
 
@@ -400,7 +400,15 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
             }}
           />
         </div>
-        {ATTRIBUTE_COLUMNS.map((column) => header(`a.${column.key}`, column.label))}
+        {ATTRIBUTE_COLUMNS.map((column) =>
+          column.key === "duration" ? ( // not a stored attribute: the server cannot sort by it
+            <div className="cell" role="columnheader" key="duration">
+              {column.label}
+            </div>
+          ) : (
+            header(`a.${column.key}`, column.label)
+          ),
+        )}
         {chosen.map((column) =>
           header(
             columnId(column),
