@@ -3,6 +3,7 @@ search, run outputs and model metrics."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -176,6 +177,21 @@ def test_delete(store: SqlTrackingStore, experiment_id: str) -> None:
     assert deleted.lifecycle_stage is LifecycleStage.DELETED
     assert deleted.last_updated_timestamp_ms >= model.last_updated_timestamp_ms
     assert find(store, [experiment_id]) == []
+
+
+def test_header_is_the_active_model_without_its_tags_params_and_metrics(
+    store: SqlTrackingStore, experiment_id: str, run_id: str
+) -> None:
+    model = create(store, experiment_id, run_id=run_id, tags={"a": "1"}, params={"p": "2"})
+    ready = store.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+    header = store.get_logged_model_header(model.model_id)
+    assert header == dataclasses.replace(ready, tags={}, params={}, metrics=())
+    assert (header.artifact_location, header.source_run_id) == (ready.artifact_location, run_id)
+    store.delete_logged_model(model.model_id)
+    with pytest.raises(LoggedModelNotFound):
+        store.get_logged_model_header(model.model_id)
+    with pytest.raises(LoggedModelNotFound, match="m-3"):
+        store.get_logged_model_header("m-" + "3" * 32)
 
 
 # -- run outputs and model metrics ---------------------------------------------------------------------------

@@ -85,6 +85,7 @@ def test_versions_count_up_and_resolve_their_sources(client: Client) -> None:
     experiment_id = client.create_experiment("registry-sources")
     run = client.create_run(experiment_id)
     logged = client.create_logged_model(experiment_id, name="model", source_run_id=run.info.run_id)
+    client.finalize_logged_model(logged.model_id, "READY")
     client.create_registered_model("m")
 
     plain = client.create_model_version("m", "s3://bucket/model", description="first")
@@ -109,6 +110,29 @@ def test_versions_count_up_and_resolve_their_sources(client: Client) -> None:
     assert client.get_model_version_download_uri("m", 3) == logged.artifact_location
     assert client.get_model_version_download_uri("m", 4) == logged.artifact_location
     assert client.get_registered_model("m").latest_versions[0].version == "4"
+
+
+def test_runs_sources_take_the_newest_ready_model_of_the_run(client: Client) -> None:
+    experiment_id = client.create_experiment("registry-ready-sources")
+    run_id = client.create_run(experiment_id).info.run_id
+    ready = client.create_logged_model(experiment_id, name="model", source_run_id=run_id)
+    client.finalize_logged_model(ready.model_id, "READY")
+    failed = client.create_logged_model(experiment_id, name="model", source_run_id=run_id)
+    client.finalize_logged_model(failed.model_id, "FAILED")
+    pending = client.create_logged_model(experiment_id, name="model", source_run_id=run_id)
+    only_failed = client.create_logged_model(experiment_id, name="broken", source_run_id=run_id)
+    client.finalize_logged_model(only_failed.model_id, "FAILED")
+    client.create_registered_model("m")
+
+    newest_ready = client.create_model_version("m", f"runs:/{run_id}/model")
+    no_ready = client.create_model_version("m", f"runs:/{run_id}/broken")
+
+    assert pending.model_id != ready.model_id
+    assert newest_ready.model_id == ready.model_id
+    assert client.get_model_version_download_uri("m", 1) == ready.artifact_location
+    assert no_ready.model_id is None  # no READY model: the run's own artifacts, as runs:/ URIs load
+    run_uri = client.get_run(run_id).info.artifact_uri
+    assert client.get_model_version_download_uri("m", 2) == f"{run_uri}/broken"
 
 
 def test_update_tag_and_delete_versions(client: Client) -> None:

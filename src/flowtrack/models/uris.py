@@ -99,7 +99,7 @@ def resolve_artifact_uri(uri: str, client: TrackingClient) -> str:
     if parsed.kind == "run":
         return _run_model_uri(parsed, client)
     if parsed.kind == "logged_model":
-        return client.get_logged_model(str(parsed.model_id)).artifact_location
+        return client.store.get_logged_model_header(str(parsed.model_id)).artifact_location
     return _registry_uri(parsed, client)
 
 
@@ -117,9 +117,9 @@ def _run_model_uri(parsed: ModelUri, client: TrackingClient) -> str:
 
 
 def _registry_uri(parsed: ModelUri, client: TrackingClient) -> str:
-    from flowtrack.registry.client import RegistryClient
+    from flowtrack.registry.fluent import registry_client
 
-    registry = RegistryClient(client.tracking_uri)
+    registry = registry_client(client)
     name = str(parsed.name)
     if parsed.kind == "version":
         version = str(parsed.version)

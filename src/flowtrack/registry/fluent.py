@@ -9,8 +9,23 @@ from typing import Any
 from flowtrack.registry.client import DEFAULT_AWAIT_SECONDS, RegistryClient
 from flowtrack.registry.entities import ModelVersion
 from flowtrack.registry.errors import RegisteredModelAlreadyExists
+from flowtrack.tracking import fluent
+from flowtrack.tracking.client import TrackingClient
 
 _log = logging.getLogger(__name__)
+# The registry client of the last tracking client asked about: building one reads the settings (milliseconds),
+# so it lives as long as that tracking client, which set_tracking_uri replaces.
+_beside: tuple[TrackingClient, RegistryClient] | None = None
+
+
+def registry_client(tracking: TrackingClient | None = None) -> RegistryClient:
+    """The registry at ``tracking``'s URI (the process-wide tracking client's by default)."""
+    global _beside
+    tracking = tracking or fluent.client()
+    cached = _beside
+    if cached is None or cached[0] is not tracking:
+        cached = _beside = (tracking, RegistryClient(tracking.tracking_uri))
+    return cached[1]
 
 
 def register_model(
@@ -26,7 +41,7 @@ def register_model(
     ``ModelInfo.model_uri``) or an artifact URI. ``tags`` go on the new version. Versions are READY at once;
     ``await_registration_for`` is accepted for MLflow's sake.
     """
-    client = RegistryClient()
+    client = registry_client()
     try:
         client.create_registered_model(name)
         _log.info("registered model %r created", name)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from flowtrack.exceptions import InvalidArgument, LoggedModelNotFound, RunNotFound
 from flowtrack.tracking import search
-from flowtrack.tracking.logged_models import LoggedModel, is_model_id
+from flowtrack.tracking.logged_models import LoggedModel, LoggedModelStatus, is_model_id
 from flowtrack.tracking.stores.base import TrackingStore
 
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
+_RUN_MODELS = 100  # same-named models one run may log before the newest READY one is missed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +92,11 @@ def _from_run(
 
 
 def _run_model(tracking: TrackingStore, experiment_id: str, run_id: str, name: str) -> LoggedModel | None:
+    """The newest READY logged model of the run named ``name``, as ``runs:/`` URIs load (models/uris.py)."""
     quoted_name, quoted_run = (value.replace("'", "''") for value in (name, run_id))
     filters = search.parse_logged_model_filter(f"name = '{quoted_name}' AND source_run_id = '{quoted_run}'")
-    found = tracking.search_logged_models([experiment_id], filters, [], [], 1, None)
-    return found[0] if found else None
+    newest_first = tracking.search_logged_models([experiment_id], filters, [], [], _RUN_MODELS, None)
+    return next((logged for logged in newest_first if logged.status is LoggedModelStatus.READY), None)
 
 
 def _from_logged_model(tracking: TrackingStore, model_id: str, run_id: str | None) -> ResolvedSource:
@@ -104,6 +106,6 @@ def _from_logged_model(tracking: TrackingStore, model_id: str, run_id: str | Non
 
 def _logged_model(tracking: TrackingStore, model_id: str, field: str) -> LoggedModel:
     try:
-        return tracking.get_logged_model(model_id, False)
+        return tracking.get_logged_model_header(model_id)
     except LoggedModelNotFound as exc:
         raise InvalidArgument(f"no logged model with id {model_id!r}", field=field) from exc

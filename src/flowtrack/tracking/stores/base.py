@@ -177,6 +177,12 @@ class TrackingStore(abc.ABC):
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         """Raises LoggedModelNotFound (also for a deleted model unless ``allow_deleted``)."""
 
+    def get_logged_model_header(self, model_id: str) -> LoggedModel:
+        """An active model without its tags, params and metrics (left empty): enough to find its files or
+        its source run, and cheaper where the store reads those from other tables. Raises LoggedModelNotFound.
+        """
+        return self.get_logged_model(model_id)
+
     @abc.abstractmethod
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
         """Set the status (READY once the artifacts are uploaded, or FAILED) and return the model."""

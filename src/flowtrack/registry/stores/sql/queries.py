@@ -143,12 +143,14 @@ def load_versions(conn: Connection, rows: Sequence[Row]) -> list[ModelVersion]:
         for alias in alias_rows:
             aliases[(alias.name, alias.version)].append(alias.alias)
     return [
-        _version(row, tags.get((row["name"], row["version"]), {}), aliases.get((row["name"], row["version"])))
+        version_from_row(
+            row, tags.get((row["name"], row["version"]), {}), aliases.get((row["name"], row["version"]))
+        )
         for row in rows
     ]
 
 
-def _version(row: Row, tags: dict[str, str], aliases: list[str] | None) -> ModelVersion:
+def version_from_row(row: Mapping[str, Any], tags: dict[str, str], aliases: list[str] | None) -> ModelVersion:
     return ModelVersion(
         name=row["name"],
         version=str(row["version"]),

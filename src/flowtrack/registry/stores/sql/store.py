@@ -303,14 +303,15 @@ class SqlRegistryStore(RegistryStore):
                 "model_id": resolved.model_id,
             }
             conn.execute(sa.insert(model_versions).values(row))
+            version_tags = writes.tag_dict(tags)
             tag_rows = [
-                {"name": name, "version": version, "key": k, "value": v}
-                for k, v in writes.tag_dict(tags).items()
+                {"name": name, "version": version, "key": k, "value": v} for k, v in version_tags.items()
             ]
             if tag_rows:
                 dml.insert(conn, model_version_tags, tag_rows)
             self._touch_model(conn, name, now)
-            return self._version(conn, name, version)
+        # What was written, not read back: a new number has no aliases (they leave with a deleted version).
+        return queries.version_from_row(row, version_tags, None)
 
     def _resolve(self, source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
         reference = registered_reference(source)

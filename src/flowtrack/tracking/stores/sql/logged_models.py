@@ -218,6 +218,14 @@ class SqlLoggedModels:
             raise _not_found(model_id)
         return found[0]
 
+    def get_logged_model_header(self, model_id: str) -> LoggedModel:
+        condition = sa.and_(logged_models.c.model_id == model_id, logged_models.c.lifecycle_stage == _ACTIVE)
+        with self._read() as conn:
+            row = conn.execute(_select_models(condition)).mappings().first()
+        if row is None:
+            raise _not_found(model_id)
+        return _row_to_model(row, {}, {}, ())
+
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
