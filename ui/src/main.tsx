@@ -1,6 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { Link, Route, Switch, useLocation } from "wouter";
+import { preloadRunPage } from "./preload";
 import "./styles.css";
 import { ExperimentsPage } from "./pages/Experiments";
 import { RunsPage } from "./pages/Runs";
@@ -52,6 +53,7 @@ function App() {
   );
 }
 
+preloadRunPage(window.location.pathname, window.location.search);
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <App />

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, History } from "../api";
+import { defaultMetrics, historiesKey, pointsPerHistory, preloadedOr } from "../preload";
 import { listParam, useUrlState } from "../urlState";
 import { Chart, Series, smooth, XMode } from "./Chart";
 
@@ -10,13 +11,6 @@ interface Props {
   layout: "one" | "per-metric";
   /** Reload the histories this often (ms) while the run is live. */
   refreshMs?: number;
-}
-
-const MAX_POINTS = 2000;
-
-/** About 2,000 points per curve, fewer when many curves share the request (compare), never under 200. */
-function pointsPerHistory(curves: number): number {
-  return Math.max(200, Math.min(MAX_POINTS, Math.floor(40_000 / Math.max(1, curves))));
 }
 
 function xValues(history: History, mode: XMode): number[] {
@@ -40,7 +34,7 @@ function ascending(x: number[], y: (number | null)[]): [number[], (number | null
 export function MetricCharts({ runs, keys, layout, refreshMs }: Props) {
   const [state, setState] = useUrlState();
   const chosenFromUrl = listParam(state, "metrics").map(decodeURIComponent);
-  const chosen = chosenFromUrl.length ? chosenFromUrl.filter((k) => keys.includes(k)) : keys.slice(0, layout === "one" ? 1 : 4);
+  const chosen = defaultMetrics(chosenFromUrl, keys, layout === "one" ? 1 : 4);
   const xMode = (state.get("x") as XMode) || "step";
   const smoothing = Number(state.get("smooth") ?? 0);
   const logY = state.get("log") === "1";
@@ -56,8 +50,9 @@ export function MetricCharts({ runs, keys, layout, refreshMs }: Props) {
       return;
     }
     let live = true;
-    api
-      .histories(runs.map((r) => r.id), chosen, pointsPerHistory(runs.length * chosen.length))
+    const ids = runs.map((r) => r.id);
+    const points = pointsPerHistory(runs.length * chosen.length);
+    preloadedOr(historiesKey(ids, chosen, points), () => api.histories(ids, chosen, points))
       .then((found) => live && (setHistories(found.histories), setError(null)))
       .catch((exc: ApiError) => live && setError(exc.message));
     return () => {

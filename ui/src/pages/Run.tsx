@@ -5,6 +5,7 @@ import { ArtifactBrowser } from "../components/Artifacts";
 import { ExperimentCrumb } from "../components/ExperimentCrumb";
 import { MetricCharts } from "../components/MetricCharts";
 import { formatDuration, formatNumber, formatTime } from "../format";
+import { metricKeys, preloadedOr, runKey } from "../preload";
 import { useUrlState } from "../urlState";
 
 const LIVE_REFRESH_MS = 5000;
@@ -75,8 +76,7 @@ export function RunPage({ runId }: { runId: string }) {
   const live = run?.info.status === "RUNNING";
 
   useEffect(() => {
-    api
-      .getRun(runId)
+    preloadedOr(runKey(runId), () => api.getRun(runId))
       .then((found) => (setRun(found.run), setError(null)))
       .catch((exc: ApiError) => setError(exc.message));
   }, [runId, tick]);
@@ -126,7 +126,7 @@ export function RunPage({ runId }: { runId: string }) {
         <Card label="Git commit">{commit && <code title={commit}>{commit.slice(0, 12)}</code>}</Card>
       </div>
       <h2>Metric charts</h2>
-      <MetricCharts runs={[{ id: info.run_id, name: info.run_name }]} keys={metrics.map((m) => m.key)} layout="one" refreshMs={live ? LIVE_REFRESH_MS : undefined} />
+      <MetricCharts runs={[{ id: info.run_id, name: info.run_name }]} keys={metricKeys(run)} layout="one" refreshMs={live ? LIVE_REFRESH_MS : undefined} />
       <div className="two-col">
         <section>
           <h2>Params ({params.length})</h2>
