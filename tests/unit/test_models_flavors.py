@@ -5,6 +5,7 @@ Models are saved to local folders here; logging through a tracking store is in t
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -293,3 +294,34 @@ def test_pytorch_loads_mlflows_exported_pt2_layout(tmp_path: Path) -> None:
 
     expected = module(torch.from_numpy(features)).detach().numpy()
     np.testing.assert_allclose(flowtrack.pyfunc.load_model(str(tmp_path / "net")).predict(features), expected)
+
+
+FLAVORS = [flowtrack.sklearn, flowtrack.xgboost, flowtrack.lightgbm, flowtrack.pytorch, flowtrack.pyfunc]
+SHARED_SAVE = {"signature": None, "input_example": None, "pip_requirements": None,
+               "extra_pip_requirements": None, "metadata": None}  # fmt: skip
+SHARED_LOG = {**SHARED_SAVE, "name": None, "registered_model_name": None, "params": None, "tags": None,
+              "model_type": None, "step": 0}  # fmt: skip
+
+
+@pytest.mark.parametrize("flavor", FLAVORS, ids=lambda module: module.__name__)
+def test_signatures_list_every_shared_argument(flavor: Any) -> None:
+    for function, shared in ((flavor.save_model, SHARED_SAVE), (flavor.log_model, SHARED_LOG)):
+        parameters = inspect.signature(function).parameters
+        listed = {name: parameters[name] for name in shared if name in parameters}
+        assert {name: item.default for name, item in listed.items()} == shared
+        assert {item.kind for item in listed.values()} == {inspect.Parameter.KEYWORD_ONLY}
+        assert not any(item.kind is inspect.Parameter.VAR_KEYWORD for item in parameters.values())
+
+
+def test_unknown_keyword_is_refused_before_anything_is_written(
+    tmp_path: Path, table: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    frame, target = table
+    model = LogisticRegression().fit(frame, target)
+    with pytest.raises(TypeError, match="'input_exampel'"):
+        flowtrack.sklearn.save_model(model, tmp_path / "m", input_exampel=frame.head(2))  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'stpe'"):
+        flowtrack.sklearn.log_model(model, name="m", stpe=1)  # type: ignore[call-arg]
+    assert not (tmp_path / "m").exists()

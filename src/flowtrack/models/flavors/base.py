@@ -9,11 +9,12 @@ flowtrack's own flavor modules. Each flavor module provides ``load_pyfunc(direct
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar, Unpack, cast
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.models import files
@@ -35,6 +36,7 @@ __all__ = [
     "log_flavor",
     "prepare_directory",
     "save_options",
+    "spelled_out",
 ]
 
 logger = logging.getLogger(__name__)
@@ -186,6 +188,30 @@ def log_flavor(save_into: SaveInto, artifact_path: str | None, arguments: LogArg
         save_into(directory, mlflow_model=model, **saving)
 
     return log_model(write, name=name, artifact_path=artifact_path, **shared)
+
+
+_CallableT = TypeVar("_CallableT", bound=Callable[..., Any])
+_DEFAULTS: dict[str, Any] = {"step": 0}  # every other shared argument defaults to None
+
+
+def spelled_out(shared: type) -> Callable[[_CallableT], _CallableT]:
+    """Show the shared keyword arguments (``**arguments: Unpack[shared]``) one by one in ``help()`` and
+    ``inspect.signature``, with their defaults, as a signature that lists them would."""
+
+    def decorate(function: _CallableT) -> _CallableT:
+        signature = inspect.signature(function)
+        *own, _ = signature.parameters.values()
+        listed = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=_DEFAULTS.get(name),
+                annotation=getattr(hint, "__forward_arg__", hint),
+            )
+            for name, hint in shared.__annotations__.items()
+        ]  # fmt: skip
+        function.__signature__ = signature.replace(parameters=[*own, *listed])  # type: ignore[attr-defined]
+        return function
+
+    return decorate
 
 
 def save_options(arguments: SaveArgs) -> SaveOptions:

@@ -23,6 +23,7 @@ from flowtrack.models.flavors.base import (
     prepare_directory,
     require,
     save_options,
+    spelled_out,
 )
 from flowtrack.models.model import Model, ModelInfo
 
@@ -37,6 +38,7 @@ def _lightgbm() -> Any:
     return require("lightgbm", "lightgbm", EXTRA)
 
 
+@spelled_out(SaveArgs)
 def save_model(
     lgb_model: Any,
     path: str | Path,
@@ -65,6 +67,7 @@ def save_model(
     finish_model(model, directory, options, lgb_model.predict, ["lightgbm", "cloudpickle", "numpy", "pandas"])
 
 
+@spelled_out(LogArgs)
 def log_model(lgb_model: Any, artifact_path: str | None = None, **arguments: Unpack[LogArgs]) -> ModelInfo:
     return log_flavor(partial(save_model, lgb_model), artifact_path, arguments)
 

@@ -31,6 +31,7 @@ from flowtrack.models.flavors.base import (
     prepare_directory,
     require,
     save_options,
+    spelled_out,
 )
 from flowtrack.models.model import PYFUNC_FLAVOR, Model, ModelInfo
 
@@ -87,6 +88,7 @@ def load_model(
     return load_pyfunc_from_directory(model_directory(model_uri, dst_path), model_config)
 
 
+@spelled_out(SaveArgs)
 def save_model(
     path: str | Path,
     python_model: Any = None,
@@ -115,6 +117,7 @@ def save_model(
     finish_model(model, directory, options, predictor.predict_example, ["cloudpickle", "numpy", "pandas"])
 
 
+@spelled_out(LogArgs)
 def log_model(
     artifact_path: str | None = None,
     python_model: Any = None,

@@ -26,6 +26,7 @@ from flowtrack.models.flavors.base import (
     prepare_directory,
     require,
     save_options,
+    spelled_out,
 )
 from flowtrack.models.model import Model, ModelInfo
 
@@ -45,6 +46,7 @@ def _torch() -> Any:
     return require("torch", "torch", EXTRA)
 
 
+@spelled_out(SaveArgs)
 def save_model(
     pytorch_model: Any,
     path: str | Path,
@@ -75,6 +77,7 @@ def save_model(
     )
 
 
+@spelled_out(LogArgs)
 def log_model(
     pytorch_model: Any, artifact_path: str | None = None, **arguments: Unpack[LogArgs]
 ) -> ModelInfo:

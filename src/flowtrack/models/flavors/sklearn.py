@@ -25,6 +25,7 @@ from flowtrack.models.flavors.base import (
     prepare_directory,
     require,
     save_options,
+    spelled_out,
 )
 from flowtrack.models.model import Model, ModelInfo
 
@@ -36,6 +37,7 @@ SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")
 _DATA_FILES = {"cloudpickle": "model.pkl", "pickle": "model.pkl", "skops": "model.skops"}
 
 
+@spelled_out(SaveArgs)
 def save_model(
     sk_model: Any,
     path: str | Path,
@@ -74,6 +76,7 @@ def save_model(
     finish_model(model, directory, options, getattr(sk_model, pyfunc_predict_fn), distributions)
 
 
+@spelled_out(LogArgs)
 def log_model(
     sk_model: Any,
     artifact_path: str | None = None,

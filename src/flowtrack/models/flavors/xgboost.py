@@ -22,6 +22,7 @@ from flowtrack.models.flavors.base import (
     prepare_directory,
     require,
     save_options,
+    spelled_out,
 )
 from flowtrack.models.model import Model, ModelInfo
 
@@ -36,6 +37,7 @@ def _xgboost() -> Any:
     return require("xgboost", "xgboost", EXTRA)
 
 
+@spelled_out(SaveArgs)
 def save_model(
     xgb_model: Any,
     path: str | Path,
@@ -65,6 +67,7 @@ def save_model(
     finish_model(model, directory, options, predictor.predict, ["xgboost", "numpy", "pandas"])
 
 
+@spelled_out(LogArgs)
 def log_model(
     xgb_model: Any,
     artifact_path: str | None = None,
