@@ -1,61 +1,7 @@
-import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
-import { Link, Route, Switch, useLocation } from "wouter";
+// The entry point is small on purpose: it starts the page's first requests at once, while the browser is still
+// downloading and compiling the app (React, the pages, the charts), which it then loads and mounts.
 import { preloadRunPage } from "./preload";
 import "./styles.css";
-import { ExperimentsPage } from "./pages/Experiments";
-import { RunsPage } from "./pages/Runs";
-import { RunPage } from "./pages/Run";
-import { ComparePage } from "./pages/Compare";
-import { ModelsPage, ModelPage } from "./pages/Models";
-
-function TopBar() {
-  const [location] = useLocation();
-  const active = (prefix: string) => (location === prefix || location.startsWith(prefix + "/") ? "active" : "");
-  return (
-    <header className="topbar">
-      <Link href="/" className="brand">
-        flowtrack
-      </Link>
-      <nav>
-        <Link href="/" className={location === "/" || location.startsWith("/experiments") ? "active" : ""}>
-          Experiments
-        </Link>
-        <Link href="/models" className={active("/models")}>
-          Models
-        </Link>
-      </nav>
-    </header>
-  );
-}
-
-function App() {
-  return (
-    <div className="app">
-      <TopBar />
-      <Switch>
-        <Route path="/" component={ExperimentsPage} />
-        <Route path="/experiments/:id">{(params) => <RunsPage experimentId={params.id} />}</Route>
-        <Route path="/runs/:id">{(params) => <RunPage runId={params.id} />}</Route>
-        <Route path="/compare" component={ComparePage} />
-        <Route path="/models" component={ModelsPage} />
-        <Route path="/models/:name">{(params) => <ModelPage name={decodeURIComponent(params.name)} />}</Route>
-        <Route>
-          <main className="page">
-            <h1>Not found</h1>
-            <p>
-              <Link href="/">Back to the experiments</Link>
-            </p>
-          </main>
-        </Route>
-      </Switch>
-    </div>
-  );
-}
 
 preloadRunPage(window.location.pathname, window.location.search);
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+void import("./app").then(({ mount }) => mount());
