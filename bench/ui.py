@@ -146,16 +146,17 @@ def until(condition: str) -> Ready:
     return ready
 
 
-def has_text(selector: str, text: str) -> str:
-    """A JavaScript expression: some element matching ``selector`` contains ``text``."""
+def has_text(selector: str, text: str, *, exact: bool = False) -> str:
+    """A JavaScript expression: some element matching ``selector`` contains ``text`` (or is exactly ``text``).
+
+    Checked up to 60 times a second while the page loads, so the selector should match few elements."""
     elements = f"Array.from(document.querySelectorAll({json.dumps(selector)}))"
-    return f"{elements}.some((e) => e.textContent.includes({json.dumps(text)}))"
-
-
-def text_node(text: str) -> str:
-    """A JavaScript expression: some element has a text node that is exactly ``text`` (get_by_text(exact))."""
-    xpath = f"//*[text()[normalize-space(.)={json.dumps(text)}]]"
-    return f"document.evaluate({json.dumps(xpath)}, document, null, 9, null).singleNodeValue !== null"
+    found = (
+        f"e.textContent.trim() === {json.dumps(text)}"
+        if exact
+        else f"e.textContent.includes({json.dumps(text)})"
+    )
+    return f"{elements}.some((e) => {found})"
 
 
 def flowtrack_pages(url: str, ids: dict[str, str], runs: int) -> dict[str, tuple[str, Ready]]:
@@ -173,7 +174,7 @@ def flowtrack_pages(url: str, ids: dict[str, str], runs: int) -> dict[str, tuple
 def mlflow_pages(url: str, ids: dict[str, str], runs: int) -> dict[str, tuple[str, Ready]]:
     newest = f"run-{runs - 1:05d}"
 
-    table_ready = until(text_node(newest))
+    table_ready = until(has_text("[role=gridcell] a", newest, exact=True))  # a link in an ag-grid cell
     chart_ready = until("document.querySelector('.js-plotly-plot .scatterlayer .trace') !== null")
     experiment, run = ids["points_experiment"], ids["big_run"]
     return {
