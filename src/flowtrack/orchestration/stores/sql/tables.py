@@ -19,41 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from flowtrack.db.types import BinaryString, long_text
 
 ID_LENGTH = 36
 NAME_LENGTH = 250
 STATE_LENGTH = 16
 STATE_NAME_LENGTH = 64
 KEY_LENGTH = 500
-
-
-class BinaryString(TypeDecorator[str]):
-    """VARCHAR compared and sorted by code point (case- and trailing-space-sensitive) on every database."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def __init__(self, length: int) -> None:
-        super().__init__(length)
-        self.length = length
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(sa.String(self.length, collation=_binary_collation(dialect)))
-
-
-def _binary_collation(dialect: Dialect) -> str | None:
-    if dialect.name == "postgresql":
-        return "C"
-    if dialect.name in ("mysql", "mariadb"):
-        return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
-    return None
-
-
-def _long_text() -> TypeEngine[str]:
-    return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 def _id(name: str = "id", *, nullable: bool = False) -> sa.Column[str]:
@@ -64,7 +37,7 @@ def _state_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("state_type", BinaryString(STATE_LENGTH), nullable=False),
         sa.Column("state_name", BinaryString(STATE_NAME_LENGTH), nullable=False),
-        sa.Column("state_message", _long_text(), nullable=True),
+        sa.Column("state_message", long_text(), nullable=True),
     ]
 
 
@@ -84,7 +57,7 @@ flows = sa.Table(
     _id(),
     sa.Column("name", BinaryString(NAME_LENGTH), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
-    sa.Column("tags", _long_text(), nullable=False),
+    sa.Column("tags", long_text(), nullable=False),
     sa.PrimaryKeyConstraint("id", name="pk_flows"),
     sa.UniqueConstraint("name", name="uq_flows_name"),
 )
@@ -97,8 +70,8 @@ flow_runs = sa.Table(
     sa.Column("flow_name", BinaryString(NAME_LENGTH), nullable=False),
     sa.Column("name", BinaryString(NAME_LENGTH), nullable=False),
     *_state_columns(),
-    sa.Column("parameters", _long_text(), nullable=False),
-    sa.Column("tags", _long_text(), nullable=False),
+    sa.Column("parameters", long_text(), nullable=False),
+    sa.Column("tags", long_text(), nullable=False),
     *_time_columns(),
     sa.Column("heartbeat_ms", sa.BigInteger, nullable=True),
     _id("parent_flow_run_id", nullable=True),
@@ -138,8 +111,8 @@ task_runs = sa.Table(
     *_time_columns(),
     sa.Column("cache_key", BinaryString(KEY_LENGTH), nullable=True),
     sa.Column("run_count", sa.Integer, nullable=False),
-    sa.Column("tags", _long_text(), nullable=False),
-    sa.Column("upstream_ids", _long_text(), nullable=False),
+    sa.Column("tags", long_text(), nullable=False),
+    sa.Column("upstream_ids", long_text(), nullable=False),
     sa.PrimaryKeyConstraint("id", name="pk_task_runs"),
     sa.Index("ix_task_runs_flow_run_created", "flow_run_id", "created_ms"),
 )
@@ -154,7 +127,7 @@ states = sa.Table(
     sa.Column("run_kind", BinaryString(8), nullable=False),
     sa.Column("type", BinaryString(STATE_LENGTH), nullable=False),
     sa.Column("name", BinaryString(STATE_NAME_LENGTH), nullable=False),
-    sa.Column("message", _long_text(), nullable=True),
+    sa.Column("message", long_text(), nullable=True),
     sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
     sa.PrimaryKeyConstraint("seq", name="pk_states"),
     sa.UniqueConstraint("id", name="uq_states_id"),
@@ -179,7 +152,7 @@ logs = sa.Table(
     _id("task_run_id", nullable=True),
     sa.Column("level", sa.Integer, nullable=False),
     sa.Column("logger", BinaryString(NAME_LENGTH), nullable=False),
-    sa.Column("message", _long_text(), nullable=False),
+    sa.Column("message", long_text(), nullable=False),
     sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
     sa.PrimaryKeyConstraint("id", name="pk_logs"),
     sa.Index("ix_logs_flow_run", "flow_run_id", "timestamp_ms", "id"),

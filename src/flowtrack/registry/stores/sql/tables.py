@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from flowtrack.tracking.stores.sql.tables import KEY_LENGTH, TAG_VALUE_LENGTH, BinaryString
+from flowtrack.db.types import BinaryString
+from flowtrack.tracking.stores.sql.tables import KEY_LENGTH, TAG_VALUE_LENGTH
 
 NAME_LENGTH = 256
 ALIAS_LENGTH = 256

@@ -17,12 +17,9 @@ Design notes:
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from flowtrack.db.types import BinaryString, long_text
 
 KEY_LENGTH = 250
 PARAM_VALUE_LENGTH = 6000
@@ -32,32 +29,6 @@ KIND_NEG_INF = -1
 KIND_FINITE = 0
 KIND_POS_INF = 1
 KIND_NAN = 2
-
-
-class BinaryString(TypeDecorator[str]):
-    """VARCHAR compared and sorted by code point (case- and trailing-space-sensitive) on every database."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def __init__(self, length: int) -> None:
-        super().__init__(length)
-        self.length = length
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(sa.String(self.length, collation=binary_collation(dialect)))
-
-
-def binary_collation(dialect: Dialect) -> str | None:
-    if dialect.name == "postgresql":
-        return "C"
-    if dialect.name in ("mysql", "mariadb"):
-        return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
-    return None
-
-
-def _long_text() -> TypeEngine[str]:
-    return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 def _key(name: str = "key") -> sa.Column[str]:
@@ -185,9 +156,9 @@ datasets = sa.Table(
     sa.Column("name", BinaryString(500), nullable=False),
     sa.Column("digest", BinaryString(64), nullable=False),
     sa.Column("source_type", BinaryString(64), nullable=False),
-    sa.Column("source", _long_text(), nullable=False),
-    sa.Column("schema", _long_text(), nullable=True),
-    sa.Column("profile", _long_text(), nullable=True),
+    sa.Column("source", long_text(), nullable=False),
+    sa.Column("schema", long_text(), nullable=True),
+    sa.Column("profile", long_text(), nullable=True),
     sa.PrimaryKeyConstraint("dataset_uuid", name="pk_datasets"),
     sa.UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets_experiment_name_digest"),
 )
