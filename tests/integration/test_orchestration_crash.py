@@ -71,3 +71,41 @@ def test_a_killed_flow_reads_back_crashed_after_the_lease(db_uri: str) -> None:
     assert [run.state_type for run in store.list_flow_runs(FlowRunFilter(flow_names=("doomed",)))] == [
         StateType.CRASHED
     ]
+
+
+SLOW_FLOW = """
+    import time
+    import flowtrack
+
+    @flowtrack.flow
+    def patient() -> None:
+        print("working", flush=True)
+        time.sleep(4 * float(__import__("os").environ["FLOWTRACK_FLOW_RUN_LEASE_SECONDS"]))
+
+    patient()
+"""
+
+
+def test_a_live_flow_outlasts_a_short_lease(db_uri: str) -> None:
+    """The engine heartbeats at least three times per lease, so a slow but live flow never reads CRASHED."""
+    env = {**os.environ, "FLOWTRACK_TRACKING_URI": db_uri, "FLOWTRACK_FLOW_RUN_LEASE_SECONDS": "1.5"}
+    env.pop("FLOWTRACK_API_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SLOW_FLOW)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    store = SqlOrchestrationStore(db_uri, lease_seconds=1.5)
+    seen: list[StateType] = []
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "working"
+        while worker.poll() is None:
+            seen.extend(
+                run.state_type for run in store.list_flow_runs(FlowRunFilter(flow_names=("patient",)))
+            )
+            time.sleep(0.25)
+    finally:
+        worker.wait(timeout=60)
+    assert worker.returncode == 0
+    assert StateType.RUNNING in seen
+    assert StateType.CRASHED not in seen
+    assert store.list_flow_runs(FlowRunFilter(flow_names=("patient",)))[0].state_type is StateType.COMPLETED

@@ -15,6 +15,7 @@ import time
 from typing import Protocol
 
 from flowtrack._internal.clock import now_ms
+from flowtrack.config.settings import load_settings
 from flowtrack.exceptions import NotFound
 from flowtrack.orchestration.entities import (
     FlowRecord,
@@ -28,7 +29,7 @@ from flowtrack.orchestration.entities import (
 )
 from flowtrack.orchestration.stores.base import OrchestrationStore
 
-__all__ = ["FLUSH_INTERVAL_S", "HEARTBEAT_INTERVAL_S", "Recorder", "recorder_for"]
+__all__ = ["FLUSH_INTERVAL_S", "HEARTBEAT_INTERVAL_S", "Recorder", "heartbeat_interval", "recorder_for"]
 
 FLUSH_INTERVAL_S = 0.5
 HEARTBEAT_INTERVAL_S = 10.0
@@ -49,8 +50,11 @@ class TaskRunSource(Protocol):
 class Recorder:
     """Collects records and flushes them to its store; a worker process's recorder has no store."""
 
-    def __init__(self, store: OrchestrationStore | None) -> None:
+    def __init__(
+        self, store: OrchestrationStore | None, heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S
+    ) -> None:
         self.store = store
+        self.heartbeat_interval_s = heartbeat_interval_s
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # keeps batches in order: a newer batch never lands first
         self._wake = threading.Event()
@@ -207,7 +211,7 @@ class Recorder:
             running = sorted(self._running)
         if running and self.store is not None:
             self.store.heartbeat(running, now)
-        return now + HEARTBEAT_INTERVAL_S * 1000
+        return now + self.heartbeat_interval_s * 1000
 
     def _maybe_check_cancellations(self, due: float) -> float:
         """Ask the store whether a running flow run was cancelled from outside (it then reads CANCELLING)."""
@@ -242,6 +246,11 @@ _recorders: dict[int, Recorder] = {}
 _recorders_lock = threading.Lock()
 
 
+def heartbeat_interval(lease_seconds: float) -> float:
+    """Three heartbeats per lease at least, so one late beat never lets a live run read back CRASHED."""
+    return min(HEARTBEAT_INTERVAL_S, lease_seconds / 3)
+
+
 def recorder_for(store: OrchestrationStore) -> Recorder:
     """The process-wide recorder of ``store`` (one background thread per store)."""
     recorder = _recorders.get(id(store))
@@ -249,7 +258,8 @@ def recorder_for(store: OrchestrationStore) -> Recorder:
         with _recorders_lock:
             recorder = _recorders.get(id(store))
             if recorder is None or recorder.store is not store:
-                recorder = _recorders[id(store)] = Recorder(store)
+                interval = heartbeat_interval(load_settings().flow_run_lease_seconds)
+                recorder = _recorders[id(store)] = Recorder(store, interval)
     recorder.start()
     return recorder
 
