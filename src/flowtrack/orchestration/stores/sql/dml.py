@@ -8,8 +8,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
+
+from flowtrack.db.dml import dialect_insert
 
 T = TypeVar("T")
 CHUNK_ROWS = 500  # values per IN list: well under every driver's bound-parameter limit
@@ -57,7 +58,7 @@ def _execute_many(
 def _driver_sql(
     kind: str, table: sa.Table, dialect: Dialect, columns: tuple[str, ...], keep: tuple[str, ...]
 ) -> tuple[str, tuple[str, ...] | None]:
-    stmt = _dialect_insert(table, dialect.name)
+    stmt = dialect_insert(table, dialect.name)
     keys = [column.name for column in table.primary_key.columns]
     update = [name for name in columns if name not in keys and name not in keep]
     if kind == "ignore":
@@ -71,11 +72,3 @@ def _driver_sql(
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     return str(compiled), order
-
-
-def _dialect_insert(table: sa.Table, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "mysql":
-        return mysql.insert(table)
-    return sqlite.insert(table)

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
+from flowtrack.db.dml import dialect_insert
 from flowtrack.tracking.stores.sql.convert import metric_order_key
 from flowtrack.tracking.stores.sql.tables import latest_metrics, runs
 
@@ -27,15 +27,6 @@ Rows = Sequence[Mapping[Any, Any]]
 def chunks(rows: Sequence[T], size: int = CHUNK_ROWS) -> Iterator[Sequence[T]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
-
-def dialect_insert(table: sa.Table, dialect: str) -> Any:
-    """The dialect's INSERT construct (with its ON CONFLICT / ON DUPLICATE KEY support)."""
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "mysql":
-        return mysql.insert(table)
-    return sqlite.insert(table)
 
 
 def insert(conn: Connection, table: sa.Table, rows: Rows) -> None:
