@@ -1,0 +1,172 @@
+"""The Ray task runner: task runs on a local Ray, with results, logs, states and tracked metrics back.
+
+Ray starts once for the module (it is one per process and slow to start); every flow's runner finds it
+running, uses it and leaves it running.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import ray
+
+import flowtrack
+from flowtrack.exceptions import MissingDependency
+from flowtrack.lineage import flow, task
+from flowtrack.orchestration.entities import FlowRunFilter, StateType
+from flowtrack.orchestration.states import State
+from flowtrack.orchestration.stores.registry import get_orchestration_store
+from flowtrack.orchestration.task_runners.ray import RayTaskRunner
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@task
+def square_where(x: int) -> tuple[int, int]:
+    flowtrack.get_run_logger().info("squaring %d", x)
+    return x * x, os.getpid()
+
+
+@task
+def total(pairs: list[tuple[int, int]]) -> int:
+    return sum(value for value, _ in pairs)
+
+
+@task
+def refuses() -> None:
+    raise PermissionError("not on this cluster")
+
+
+@task
+def square_logged(x: int) -> int:
+    flowtrack.log_metric("square", x * x, step=x)
+    return x * x
+
+
+@task
+def dies() -> None:
+    os._exit(3)  # the worker process dies without a word
+
+
+@flow(task_runner=RayTaskRunner())
+def on_ray() -> tuple[list[tuple[int, int]], int, State]:
+    squares = square_where.map([1, 2, 3])
+    summed = total.submit(squares)
+    failing = refuses.submit()
+    failing.wait()
+    return squares.result(), summed.result(), failing.state
+
+
+@flow(task_runner=RayTaskRunner())
+def logged_on_ray(n: int) -> int:
+    return sum(square_logged.map(range(n)).result())
+
+
+def test_tasks_run_in_ray_workers_and_their_states_and_logs_come_back() -> None:
+    squares, summed, failed = on_ray()
+    assert [value for value, _ in squares] == [1, 4, 9]
+    assert os.getpid() not in {pid for _, pid in squares}
+    assert summed == 14
+    assert failed.is_failed()
+    with pytest.raises(PermissionError, match="not on this cluster"):
+        failed.result()
+    store = get_orchestration_store()
+    (flow_run,) = store.list_flow_runs(FlowRunFilter(flow_names=("on_ray",)))
+    runs = store.list_task_runs(flow_run.id)
+    assert len(runs) == 5
+    assert sorted(r.state_type for r in runs) == sorted([StateType.COMPLETED] * 4 + [StateType.FAILED])
+    assert sorted(log.message for log in store.list_logs(flow_run.id)) == [
+        "squaring 1",
+        "squaring 2",
+        "squaring 3",
+    ]
+    assert len(store.list_edges(flow_run.id)) == 3
+    assert ray.is_initialized()  # the runner did not start this Ray, so it left it running
+
+
+def test_tasks_on_ray_log_metrics_to_the_flow_run(db_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWTRACK_TRACKING_URI", db_uri)
+    monkeypatch.delenv("FLOWTRACK_API_URL", raising=False)
+    flowtrack.set_tracking_uri(db_uri)
+    assert logged_on_ray(3) == 5
+    (flow_run,) = get_orchestration_store().list_flow_runs(FlowRunFilter(flow_names=("logged_on_ray",)))
+    assert flow_run.tracking_run_id is not None
+    history = flowtrack.Client().get_metric_history(flow_run.tracking_run_id, "square")
+    assert sorted((point.step, point.value) for point in history) == [(0, 0.0), (1, 1.0), (2, 4.0)]
+
+
+def test_a_task_run_whose_ray_worker_dies_is_crashed_and_the_flow_goes_on() -> None:
+    @flow(task_runner=RayTaskRunner())
+    def loses_a_worker() -> tuple[State, int]:
+        lost = dies.submit()
+        lost.wait()
+        return lost.state, total.submit([(2, 0)]).result()
+
+    lost, after = loses_a_worker()
+    assert lost.type is StateType.CRASHED
+    assert after == 2
+    (flow_run,) = get_orchestration_store().list_flow_runs(FlowRunFilter(flow_names=("loses_a_worker",)))
+    states = sorted(r.state_type for r in get_orchestration_store().list_task_runs(flow_run.id))
+    assert states == sorted([StateType.CRASHED, StateType.COMPLETED])
+
+
+def test_without_ray_installed_the_task_run_crashes_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail as if it were not installed
+
+    @flow(task_runner=RayTaskRunner())
+    def needs_ray() -> State:
+        future = total.submit([(1, 0)])
+        future.wait()
+        return future.state
+
+    state = needs_ray()
+    assert state.type is StateType.CRASHED
+    with pytest.raises(MissingDependency, match=r"pip install 'flowtrack\[ray\]'") as error:
+        state.result()
+    assert (error.value.package, error.value.extra) == ("ray", "ray")
+
+
+def test_without_a_running_ray_each_flow_run_starts_its_own_and_shuts_it_down(tmp_path: Path) -> None:
+    """In a fresh process (this one's Ray is up): init_kwargs reach ray.init; tasks from __main__ run."""
+    script = """
+        import os
+        import ray
+        import flowtrack
+        from flowtrack.orchestration.task_runners.ray import RayTaskRunner
+
+        @flowtrack.task
+        def where() -> int:
+            return os.getpid()
+
+        small = {"num_cpus": 1, "include_dashboard": False, "log_to_driver": False}
+
+        @flowtrack.flow(task_runner=RayTaskRunner(init_kwargs=small))
+        def on_own_ray() -> tuple[int, float]:
+            return where.submit().result(), ray.cluster_resources()["CPU"]
+
+        pid, cpus = on_own_ray()
+        print(pid != os.getpid(), cpus, ray.is_initialized())
+    """
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "1.0", "False"], (done.stdout, time.monotonic() - started)
