@@ -122,6 +122,45 @@ def test_a_task_run_whose_ray_worker_dies_is_crashed_and_the_flow_goes_on() -> N
     assert states == sorted([StateType.CRASHED, StateType.COMPLETED])
 
 
+def test_a_flow_in_another_process_joins_this_ray_by_address_and_leaves_it_running(tmp_path: Path) -> None:
+    address = ray.get_runtime_context().gcs_address
+    script = f"""
+        import os
+        import ray
+        import flowtrack
+        from flowtrack.orchestration.task_runners.ray import RayTaskRunner
+
+        @flowtrack.task
+        def where() -> int:
+            return os.getpid()
+
+        @flowtrack.flow(task_runner=RayTaskRunner(address={address!r}))
+        def joins() -> tuple[int, str]:
+            return where.submit().result(), ray.get_runtime_context().gcs_address
+
+        pid, joined = joins()
+        print(pid != os.getpid(), joined == {address!r}, ray.is_initialized())
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "False"]
+    assert ray.get_runtime_context().gcs_address == address
+
+    @flow(task_runner=RayTaskRunner())
+    def still_served() -> int:
+        summed: int = total.submit([(3, 0)]).result()
+        return summed
+
+    assert still_served() == 3
+
+
 def test_without_ray_installed_the_task_run_crashes_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail as if it were not installed
 
