@@ -21,7 +21,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -38,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from driver_common import fmt, machine_info, selected_workloads, size_picker  # bench/ is not a package
 from interpreters import (  # bench/ is not a package; this file runs as a script
     MLFLOW_HOWTO,
     check_interpreter,
@@ -931,16 +931,6 @@ def build_rows(results: list[Result], sizes: Sizes, client: str) -> list[Row]:
 HEADERS = ["workload", "measure", "flowtrack", "MLflow", "ratio", "goal", "verdict", "note"]
 
 
-def fmt(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
 def table_cells(row: Row) -> list[str]:
     ratio = "—" if row.ratio is None else f"{row.ratio:,.1f}x {row.better}"
     return [
@@ -1089,14 +1079,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def sizes_from(args: argparse.Namespace) -> Sizes:
-    quick = args.quick
-
-    def pick(value: int | None, full: int, small: int) -> int:
-        chosen = value if value is not None else (small if quick else full)
-        if chosen < 1:
-            raise SystemExit("sizes, counts and --repeats must be at least 1")
-        return chosen
-
+    pick = size_picker(args.quick)
     t3_points = pick(args.t3_points, 100_000, 5_000)
     return Sizes(
         t1_steps=pick(args.t1_steps, 1_000, 20),
@@ -1111,28 +1094,8 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         ingest_batches=pick(args.ingest_batches, 25, 2),
         mlflow_ingest_batches=pick(args.mlflow_ingest_batches, 5, 1),
         cold_starts=pick(args.cold_starts, 3, 1),
-        idle_wait_s=args.idle_wait if args.idle_wait is not None else (2.0 if quick else 10.0),
+        idle_wait_s=args.idle_wait if args.idle_wait is not None else (2.0 if args.quick else 10.0),
     )
-
-
-def selected_workloads(only: str) -> list[str]:
-    by_key = {name.lower(): name for name in ALL_WORKLOADS}
-    chosen = []
-    for part in only.split(","):
-        key = part.strip().lower()
-        if key not in by_key:
-            raise SystemExit(f"--only: unknown workload {part!r}; choose from {', '.join(ALL_WORKLOADS)}")
-        chosen.append(by_key[key])
-    return [name for name in ALL_WORKLOADS if name in chosen]
-
-
-def machine_info() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "loadavg": list(os.getloadavg()),
-        "python": sys.version.split()[0],
-    }
 
 
 def make_plan(args: argparse.Namespace, mlflow_python: str | None) -> Plan:
@@ -1149,7 +1112,8 @@ def make_plan(args: argparse.Namespace, mlflow_python: str | None) -> Plan:
     assert client_python is not None
     own = None if args.no_own_client or client == "flowtrack" else args.flowtrack_python
     wire = None if args.no_wire else args.flowtrack_python
-    return Plan(servers, selected_workloads(args.only), sizes_from(args), client_python, client, own, wire)
+    workloads = selected_workloads(args.only, ALL_WORKLOADS)
+    return Plan(servers, workloads, sizes_from(args), client_python, client, own, wire)
 
 
 def main(argv: list[str] | None = None) -> int:

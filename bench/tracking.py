@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -25,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from driver_common import fmt, machine_info, selected_workloads, size_picker  # bench/ is not a package
 from interpreters import (  # bench/ is not a package; this file runs as a script
     MLFLOW_HOWTO,
     check_interpreter,
@@ -467,16 +466,6 @@ def judge(row: Row) -> str:
 
 
 # -- output --------------------------------------------------------------------------------------------------
-def fmt(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
 def table_cells(row: Row) -> list[str]:
     ratio = (
         "—" if row.ratio is None else f"{row.ratio:,.1f}x faster" if row.ratio >= 1 else f"{row.ratio:.2f}x"
@@ -565,14 +554,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def sizes_from(args: argparse.Namespace) -> Sizes:
-    quick = args.quick
-
-    def pick(value: int | None, full: int, small: int) -> int:
-        chosen = value if value is not None else (small if quick else full)
-        if chosen < 1:
-            raise SystemExit("sizes and --repeats must be at least 1")
-        return chosen
-
+    pick = size_picker(args.quick)
     t3_points = pick(args.t3_points, 100_000, 10_000)
     return Sizes(
         t1_steps=pick(args.t1_steps, 1_000, 100),
@@ -586,26 +568,6 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
     )
 
 
-def selected_workloads(only: str) -> list[str]:
-    by_key = {name.lower(): name for name in ALL_WORKLOADS}
-    chosen = []
-    for part in only.split(","):
-        key = part.strip().lower()
-        if key not in by_key:
-            raise SystemExit(f"--only: unknown workload {part!r}; choose from {', '.join(ALL_WORKLOADS)}")
-        chosen.append(by_key[key])
-    return [name for name in ALL_WORKLOADS if name in chosen]
-
-
-def machine_info() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "loadavg": list(os.getloadavg()),
-        "python": sys.version.split()[0],
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.report is not None:
@@ -613,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         render(report)
         return 0 if all(result.get("ok") for result in report["results"]) else 1
     sizes = sizes_from(args)
-    workloads = selected_workloads(args.only)
+    workloads = selected_workloads(args.only, ALL_WORKLOADS)
     mlflow_python = resolve_mlflow_python(args.mlflow_python, args.no_mlflow)
     versions = {"flowtrack": check_interpreter(args.flowtrack_python, "flowtrack")}
     if mlflow_python is None:
