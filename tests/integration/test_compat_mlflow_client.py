@@ -10,17 +10,14 @@ failure names the part of the API that broke.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.fixtures.databases import _database, _Servers
-from tests.fixtures.server import RunningServer, running_server
+from tests.fixtures.databases import _Servers
+from tests.fixtures.mlflow import run_mlflow_summary, summary_section
+from tests.fixtures.server import RunningServer, server_on_own_database
 
 COMPAT_BACKENDS = ("sqlite", "postgresql")
 SCRIPT_TIMEOUT_S = 240
@@ -408,15 +405,8 @@ def compat_server(
 ) -> Iterator[RunningServer]:
     """A flowtrack server on a database of its own (SQLite or PostgreSQL), for this module."""
     folder = tmp_path_factory.mktemp(f"compat-{request.param}")
-    databases = _database(request.param, folder, database_servers, empty=False)
-    uri = next(databases)
-    try:
-        with running_server(
-            uri, folder / "artifacts", env={"FLOWTRACK_HOME": str(folder / "home")}
-        ) as server:
-            yield server
-    finally:
-        next(databases, None)
+    with server_on_own_database(request.param, folder, database_servers) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -424,46 +414,13 @@ def summary(
     compat_server: RunningServer, mlflow_python: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """What the mlflow client got back, section by section (the script runs once per database)."""
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": compat_server.url,
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",  # a server error shows up at once, not after retries
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "DO_NOT_TRACK": "true",
-        "GIT_PYTHON_REFRESH": "quiet",
-    }
-    started = time.perf_counter()
-    done = subprocess.run(
-        [mlflow_python, "-c", SCRIPT],
-        cwd=tmp_path_factory.mktemp("compat-script"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT_S,
-        check=False,
+    cwd = tmp_path_factory.mktemp("compat-script")
+    return run_mlflow_summary(
+        mlflow_python, SCRIPT, compat_server.url, cwd, SUMMARY_MARKER, SCRIPT_TIMEOUT_S, compat_server.stderr
     )
-    elapsed = time.perf_counter() - started
-    lines = [line for line in done.stdout.splitlines() if line.startswith(SUMMARY_MARKER)]
-    failure = (
-        f"the mlflow script failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n"
-        f"server log:\n{compat_server.stderr()}"
-    )
-    assert done.returncode == 0, failure
-    assert lines, failure
-    found: dict[str, Any] = json.loads(lines[-1][len(SUMMARY_MARKER) :])
-    found["_server_log"] = compat_server.stderr()
-    found["_elapsed"] = elapsed
-    return found
 
 
-def section(summary: dict[str, Any], name: str) -> dict[str, Any]:
-    """One section of the summary; fails with the section's traceback (and the server log) if it raised."""
-    result: dict[str, Any] = summary[name]
-    if "error" in result:
-        pytest.fail(
-            f"section {name} raised:\n{result['error']}\nserver log:\n{summary['_server_log'][-6000:]}"
-        )
-    return result
+section = summary_section
 
 
 def test_set_experiment(summary: dict[str, Any]) -> None:

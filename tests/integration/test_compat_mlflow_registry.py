@@ -8,16 +8,14 @@ JSON summary; each test checks one section of it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.fixtures.databases import _database, _Servers
-from tests.fixtures.server import RunningServer, running_server
+from tests.fixtures.databases import _Servers
+from tests.fixtures.mlflow import run_mlflow_summary, summary_section
+from tests.fixtures.server import RunningServer, server_on_own_database
 
 COMPAT_BACKENDS = ("sqlite", "postgresql")
 SCRIPT_TIMEOUT_S = 300
@@ -160,55 +158,24 @@ print("REGISTRY-SUMMARY:" + json.dumps(summary))
 def compat_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database_servers: _Servers
 ) -> Iterator[RunningServer]:
+    """A flowtrack server on a database of its own (SQLite or PostgreSQL), for this module."""
     folder = tmp_path_factory.mktemp(f"registry-compat-{request.param}")
-    databases = _database(request.param, folder, database_servers, empty=False)
-    uri = next(databases)
-    try:
-        with running_server(
-            uri, folder / "artifacts", env={"FLOWTRACK_HOME": str(folder / "home")}
-        ) as server:
-            yield server
-    finally:
-        next(databases, None)
+    with server_on_own_database(request.param, folder, database_servers) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def summary(
     compat_server: RunningServer, mlflow_python: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": compat_server.url,
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "DO_NOT_TRACK": "true",
-        "GIT_PYTHON_REFRESH": "quiet",
-    }
-    done = subprocess.run(
-        [mlflow_python, "-c", SCRIPT],
-        cwd=tmp_path_factory.mktemp("registry-compat-script"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT_S,
-        check=False,
+    """What the mlflow client got back, section by section (the script runs once per database)."""
+    cwd = tmp_path_factory.mktemp("registry-compat-script")
+    return run_mlflow_summary(
+        mlflow_python, SCRIPT, compat_server.url, cwd, SUMMARY_MARKER, SCRIPT_TIMEOUT_S, compat_server.stderr
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith(SUMMARY_MARKER)]
-    failure = f"the mlflow script failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-    assert done.returncode == 0, failure
-    assert lines, failure
-    found: dict[str, Any] = json.loads(lines[-1][len(SUMMARY_MARKER) :])
-    found["_server_log"] = compat_server.stderr()
-    return found
 
 
-def section(summary: dict[str, Any], name: str) -> dict[str, Any]:
-    result: dict[str, Any] = summary[name]
-    if "error" in result:
-        pytest.fail(
-            f"section {name} raised:\n{result['error']}\nserver log:\n{summary['_server_log'][-6000:]}"
-        )
-    return result
+section = summary_section
 
 
 def test_register_model(summary: dict[str, Any]) -> None:

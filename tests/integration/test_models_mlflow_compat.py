@@ -8,7 +8,6 @@ flowtrack logs loads through ``mlflow.pyfunc.load_model`` and ``mlflow.sklearn.l
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import flowtrack as ft
+from tests.fixtures.mlflow import mlflow_client_env
 from tests.fixtures.server import RunningServer
 
 MLFLOW_LOGS = r"""
@@ -58,11 +58,7 @@ def _frame(tmp_path: Path) -> tuple[pd.DataFrame, Path]:
 
 
 def _run_mlflow(python: str, server: RunningServer, cwd: Path, script: str, *args: str) -> dict[str, object]:
-    env = {
-        **os.environ, "MLFLOW_TRACKING_URI": server.url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "GIT_PYTHON_REFRESH": "quiet", "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-    }  # fmt: skip
+    env = mlflow_client_env(server.url, MLFLOW_ALLOW_PICKLE_DESERIALIZATION="true")
     done = subprocess.run(
         [python, "-c", script, *args],
         cwd=cwd,
@@ -120,10 +116,7 @@ def test_flowtrack_loads_from_a_real_mlflow_server(
 ) -> None:
     """mlflow logs to its own server; flowtrack, pointed at that server, loads the model by every form."""
     frame, csv = _frame(tmp_path)
-    env = {
-        **os.environ, "MLFLOW_TRACKING_URI": mlflow_server, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "GIT_PYTHON_REFRESH": "quiet", "MLFLOW_DISABLE_TELEMETRY": "true",
-    }  # fmt: skip
+    env = mlflow_client_env(mlflow_server)
     done = subprocess.run(
         [mlflow_python, "-c", MLFLOW_LOGS, str(csv)], cwd=tmp_path, env=env, capture_output=True, text=True,
         timeout=300, check=False,
