@@ -20,13 +20,15 @@ import random
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from flowtrack.exceptions import InvalidArgument, MissingDependency, StoreUnavailable
 
@@ -215,6 +217,26 @@ def write_engine(engine: Engine) -> Engine:
     On other databases it behaves like ``engine``.
     """
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads; a database that cannot be used raises StoreUnavailable saying what to check."""
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise StoreUnavailable(unavailable_message(engine.url, exc, "use")) from exc
+
+
+@contextmanager
+def writing(writer: Engine) -> Iterator[Connection]:
+    """A write transaction of a :func:`write_engine`, committed on success; errors as :func:`reading`."""
+    try:
+        with writer.begin() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise StoreUnavailable(unavailable_message(writer.url, exc, "use")) from exc
 
 
 def dispose_engine(uri: str) -> None:

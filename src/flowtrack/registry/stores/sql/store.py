@@ -7,18 +7,18 @@ holding the registered model's row lock (SQLite's write lock), so concurrent reg
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from flowtrack._internal.clock import now_ms
-from flowtrack.db.engine import get_engine, unavailable_message, write_engine
+from flowtrack.db.engine import get_engine, reading, write_engine, writing
 from flowtrack.db.migrate import ensure_schema
-from flowtrack.exceptions import InvalidArgument, NotFound, StoreUnavailable
+from flowtrack.exceptions import InvalidArgument, NotFound
 from flowtrack.registry.entities import ModelVersion, ModelVersionStage, ModelVersionStatus, RegisteredModel
 from flowtrack.registry.errors import (
     RegisteredModelAlreadyExists,
@@ -69,21 +69,11 @@ class SqlRegistryStore(RegistryStore):
         """Nothing to release: the engine belongs to the tracking store of the same URI."""
 
     # -- plumbing --------------------------------------------------------------------------------------------
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(unavailable_message(self._engine.url, exc, "use")) from exc
+    def _read(self) -> AbstractContextManager[Connection]:
+        return reading(self._engine)
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(unavailable_message(self._engine.url, exc, "use")) from exc
+    def _write(self) -> AbstractContextManager[Connection]:
+        return writing(self._writer)
 
     def _lock_model(self, conn: Connection, name: str) -> None:
         """Raise RegisteredModelNotFound, else hold the model's row lock until the transaction ends."""

@@ -8,17 +8,23 @@ histories) go straight to the driver through :mod:`.sqlite_fast`, with the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from flowtrack._internal.clock import now_ms
 from flowtrack._internal.ids import new_run_id, random_run_name
-from flowtrack.db.engine import dispose_engine, get_engine, unavailable_message, write_engine
+from flowtrack.db.engine import (
+    dispose_engine,
+    get_engine,
+    reading,
+    write_engine,
+    writing,
+)
 from flowtrack.db.migrate import ensure_schema
 from flowtrack.exceptions import (
     ExperimentAlreadyExists,
@@ -26,7 +32,6 @@ from flowtrack.exceptions import (
     InvalidArgument,
     NotFound,
     RunNotFound,
-    StoreUnavailable,
 )
 from flowtrack.tracking.entities import (
     DatasetInput,
@@ -98,21 +103,11 @@ class SqlTrackingStore(SqlLoggedModels, TrackingStore):
         self._ensure_default_experiment()
 
     # -- plumbing --------------------------------------------------------------------------------------------
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(unavailable_message(self._engine.url, exc, "use")) from exc
+    def _read(self) -> AbstractContextManager[Connection]:
+        return reading(self._engine)
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(unavailable_message(self._engine.url, exc, "use")) from exc
+    def _write(self) -> AbstractContextManager[Connection]:
+        return writing(self._writer)
 
     def ui_reads(self) -> UiReads:
         """The web UI's compact reads (run pages with a total, columns, downsampled histories)."""
