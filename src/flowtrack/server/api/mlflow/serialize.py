@@ -7,7 +7,6 @@ and what the mlflow client parses back into floats.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,18 +22,10 @@ from flowtrack.tracking.entities import (
     RunOutputs,
 )
 from flowtrack.tracking.logged_models import LoggedModel, LoggedModelMetric
+from flowtrack.tracking.mlflow_json import dataset_to_json, float_to_json, metric_to_json
 
 Json = dict[str, Any]
 DEFAULT_WORKSPACE = "default"
-
-
-def number(value: float) -> float | str:
-    """A double as proto3 JSON writes it: finite values as numbers, the others as strings."""
-    if value - value == 0.0:  # false for inf and nan, and cheaper than math.isfinite on the hot path
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
 
 
 def key_values(pairs: Mapping[str, str]) -> list[Json]:
@@ -83,26 +74,15 @@ def run_info(info: RunInfo) -> Json:
 def run_data(data: RunData) -> Json:
     """Each metric's latest point (key, value, timestamp and step, as MLflow sends them), params, tags."""
     result: Json = {}
-    _put_list(result, "metrics", [metric(point) for point in data.latest_metrics.values()])
+    _put_list(result, "metrics", [metric_to_json(point) for point in data.latest_metrics.values()])
     _put_list(result, "params", key_values(data.params))
     return _put_list(result, "tags", key_values(data.tags))
 
 
 def dataset_input(entity: DatasetInput) -> Json:
-    dataset = entity.dataset
-    described: Json = {
-        "name": dataset.name,
-        "digest": dataset.digest,
-        "source_type": dataset.source_type,
-        "source": dataset.source,
-    }
-    if dataset.schema is not None:
-        described["schema"] = dataset.schema
-    if dataset.profile is not None:
-        described["profile"] = dataset.profile
     result: Json = {}
     _put_list(result, "tags", [{"key": tag.key, "value": tag.value} for tag in entity.tags])
-    result["dataset"] = described
+    result["dataset"] = dataset_to_json(entity.dataset)
     return result
 
 
@@ -128,17 +108,8 @@ def run_outputs(outputs: RunOutputs) -> Json:
     return _put_list({}, "model_outputs", items)
 
 
-def metric(entity: Metric) -> Json:
-    return {
-        "key": entity.key,
-        "value": number(entity.value),
-        "timestamp": entity.timestamp,
-        "step": entity.step,
-    }
-
-
 def metrics(entities: Iterable[Metric]) -> list[Json]:
-    return [metric(entity) for entity in entities]
+    return [metric_to_json(entity) for entity in entities]
 
 
 def file_info(entity: FileInfo) -> Json:
@@ -160,7 +131,7 @@ def page(name: str, items: list[Json], token: str | None) -> Json:
 def logged_model_metric(point: LoggedModelMetric) -> Json:
     result: Json = {
         "key": point.key,
-        "value": number(point.value),
+        "value": float_to_json(point.value),
         "timestamp": point.timestamp,
         "step": point.step,
     }

@@ -8,7 +8,6 @@ accept all of that; writers produce what the mlflow client sends.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from flowtrack.tracking.entities import (
     RunStatus,
     RunTag,
 )
+from flowtrack.tracking.mlflow_json import dataset_to_json, float_to_json, metric_to_json
 
 __all__ = [
     "decode",
@@ -44,7 +44,6 @@ __all__ = [
 
 JsonObject = dict[str, Any]
 _RUN_NAME_TAG = "mlflow.runName"
-_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 _orjson: Any
 try:  # orjson is several times faster on large metric histories; the standard library is the fallback
@@ -70,12 +69,6 @@ def decode(content: bytes) -> JsonObject:
     if not isinstance(parsed, dict):
         raise ValueError(f"expected a JSON object, got {type(parsed).__name__}")
     return parsed
-
-
-def float_to_json(value: float) -> float | str:
-    if math.isnan(value):
-        return "NaN"
-    return _NON_FINITE.get(value, value)
 
 
 def _float(value: Any) -> float:
@@ -109,15 +102,6 @@ def experiment_from_json(data: JsonObject) -> Experiment:
 
 
 # -- metrics -------------------------------------------------------------------------------------------------
-def metric_to_json(metric: Metric) -> JsonObject:
-    return {
-        "key": metric.key,
-        "value": float_to_json(metric.value),
-        "timestamp": metric.timestamp,
-        "step": metric.step,
-    }
-
-
 def metrics_from_json(items: Sequence[JsonObject] | None) -> list[Metric]:
     """Metric points; the common shape (every field present, numbers as numbers) takes the fast path."""
     if not items:
@@ -166,22 +150,8 @@ def run_from_json(data: JsonObject) -> Run:
 
 
 # -- dataset inputs ------------------------------------------------------------------------------------------
-def _dataset_to_json(dataset: Dataset) -> JsonObject:
-    payload: JsonObject = {
-        "name": dataset.name,
-        "digest": dataset.digest,
-        "source_type": dataset.source_type,
-        "source": dataset.source,
-    }
-    if dataset.schema is not None:
-        payload["schema"] = dataset.schema
-    if dataset.profile is not None:
-        payload["profile"] = dataset.profile
-    return payload
-
-
 def dataset_inputs_to_json(inputs: Sequence[DatasetInput]) -> list[JsonObject]:
-    return [{"tags": key_values(item.tags), "dataset": _dataset_to_json(item.dataset)} for item in inputs]
+    return [{"tags": key_values(item.tags), "dataset": dataset_to_json(item.dataset)} for item in inputs]
 
 
 def _inputs_from_json(data: JsonObject) -> RunInputs:
