@@ -169,3 +169,18 @@ def test_inspect_lists_subflow_runs() -> None:
     assert child.id[:8] in result.output
     details = json.loads(flowtrack_cli("flow-runs", "inspect", parent.id, "-o", "json").output)
     assert [item["id"] for item in details["subflow_runs"]] == [child.id]
+
+
+def test_list_top_level_leaves_out_subflow_runs() -> None:
+    nightly()
+    client = OrchestrationClient()
+    [parent] = client.read_flow_runs(flow_name="nightly")
+    [child] = client.read_flow_runs(flow_name="etl")
+    assert [run.id for run in client.read_flow_runs(top_level_only=True)] == [parent.id]
+    everything = flowtrack_cli("flow-runs", "list")
+    assert everything.exit_code == 0, everything.output
+    assert parent.id[:8] in everything.output
+    assert child.id[:8] in everything.output
+    top = flowtrack_cli("flow-runs", "list", "--top-level", "-o", "json")
+    assert top.exit_code == 0, top.output
+    assert [item["id"] for item in json.loads(top.output)] == [parent.id]

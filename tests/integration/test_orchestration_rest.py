@@ -156,6 +156,10 @@ def test_upserts_filters_and_the_registry(rest: RestOrchestrationStore, server: 
     assert [r.id for r in rest.list_flow_runs(FlowRunFilter(flow_names=(name,)), limit=1, offset=1)] == [
         first.id
     ]
+    child = flow_run(name, StateType.COMPLETED, created_ms=T0 + 3, parent_flow_run_id=first.id)
+    rest.write(WriteBatch(flow_runs=[child]))
+    assert ids() == [child.id, second.id, first.id]
+    assert ids(top_level_only=True) == [second.id, first.id]
     # the API URL setting picks the REST store
     assert isinstance(get_orchestration_store(server.url), RestOrchestrationStore)
 
@@ -249,6 +253,14 @@ def test_bad_input_is_refused_whole_with_its_field(
     with pytest.raises(InvalidArgument) as info:
         rest.list_flow_runs(FlowRunFilter(), limit=0)
     assert info.value.field == "limit"
+    with httpx.Client(base_url=server.url) as http:
+        for flag in ("yes", None, 1):
+            response = http.post("/api/v1/flow_runs/filter", json={"filter": {"top_level_only": flag}})
+            assert response.status_code == 400, response.text
+            assert response.json()["field"] == "top_level_only"
+        response = http.post("/api/v1/flow_runs/filter", json={"filter": {"top_level_only": True}})
+        assert response.status_code == 200, response.text
+        assert all(run["parent_flow_run_id"] is None for run in response.json()["flow_runs"])
     with httpx.Client(base_url=server.url) as http:
         for response in (
             http.post("/api/v1/orchestration/batch", content=b"{not json"),

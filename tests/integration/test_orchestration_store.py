@@ -290,6 +290,8 @@ def test_flow_runs_filter_by_flow_state_tags_time_and_parent(orch: SqlOrchestrat
     assert ids(start_after_ms=T0 + 2000) == [c.id, b.id]
     assert ids(start_before_ms=T0 + 2000) == [a.id]
     assert ids(parent_flow_run_id=a.id) == [c.id]
+    assert ids(top_level_only=True) == [b.id, a.id]
+    assert ids(top_level_only=True, flow_names=("etl",)) == []
     assert [run.id for run in orch.list_flow_runs(FlowRunFilter(), limit=1, offset=1)] == [b.id]
 
 
@@ -366,6 +368,7 @@ def test_bad_read_arguments_name_their_field(orch: SqlOrchestrationStore) -> Non
         (lambda: orch.get_flow_run(42), "flow_run_id"),  # type: ignore[arg-type]
         (lambda: orch.set_flow_run_state(new_id(), "NOPE", "x", None), "state"),  # type: ignore[arg-type]
         (lambda: orch.heartbeat([new_id()], -5), "now_ms"),
+        (lambda: orch.list_flow_runs(FlowRunFilter(top_level_only="yes")), "top_level_only"),  # type: ignore[arg-type]
     ):
         with pytest.raises(InvalidArgument) as info:
             call()

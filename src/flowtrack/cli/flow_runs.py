@@ -165,6 +165,7 @@ def parse_moment(value: str | None, option: str) -> dt.datetime | None:
     epilog="Examples:\n\n"
     "  [cyan]flowtrack flow-runs list[/]\n\n"
     "  [cyan]flowtrack flow-runs list --flow train --state failed --since 1d[/]\n\n"
+    "  [cyan]flowtrack flow-runs list --top-level[/]\n\n"
     "  [cyan]flowtrack flow-runs list --tag nightly --output json[/]",
 )
 def list_(
@@ -211,6 +212,9 @@ def list_(
             metavar="WHEN", help="Only runs started before: 30m, 2h, 7d, or a date.", show_default=False
         ),
     ] = None,
+    top_level: Annotated[
+        bool, typer.Option("--top-level", help="Only top-level flow runs (no subflow runs).")
+    ] = False,
     limit: Annotated[int, typer.Option(metavar="N", help="Show at most this many runs, newest first.")] = 50,
     api_url: ApiUrlOption = None,
     tracking_uri: TrackingUriOption = None,
@@ -225,6 +229,7 @@ def list_(
         start_after=parse_moment(since, "--since"),
         start_before=parse_moment(until, "--until"),
         limit=limit,
+        top_level_only=top_level,
     )
     if output_format is OutputFormat.JSON:
         output.print_json([flow_run_to_json(run) for run in runs])

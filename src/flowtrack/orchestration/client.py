@@ -68,9 +68,12 @@ class OrchestrationClient:
         parent_flow_run_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        *,
+        top_level_only: bool = False,
     ) -> list[FlowRunRecord]:
         """Flow runs, newest first: of these flows, in any of these states, with all these tags, started
-        in ``[start_after, start_before)`` (datetimes, or milliseconds since the epoch)."""
+        in ``[start_after, start_before)`` (datetimes, or milliseconds since the epoch); with
+        ``top_level_only`` no subflow runs (only runs without a parent flow run)."""
         run_filter = FlowRunFilter(
             flow_names=_names(flow_name, "flow_name"),
             state_types=tuple(parse_state_type(value, "state") for value in _states(state)),
@@ -78,6 +81,7 @@ class OrchestrationClient:
             start_after_ms=_to_ms(start_after, "start_after"),
             start_before_ms=_to_ms(start_before, "start_before"),
             parent_flow_run_id=parent_flow_run_id,
+            top_level_only=top_level_only,
         )
         return self.orchestration_store.list_flow_runs(run_filter, limit, offset)
 

@@ -144,3 +144,4 @@ class FlowRunFilter:
     start_before_ms: int | None = None
     parent_flow_run_id: str | None = None
     deployment_id: str | None = None
+    top_level_only: bool = False  # only runs with no parent flow run (no subflow runs)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from flowtrack._internal.clock import now_ms
 from flowtrack.db.engine import dispose_engine, get_engine, write_engine
 from flowtrack.db.migrate import ensure_schema
-from flowtrack.exceptions import NotFound
+from flowtrack.exceptions import InvalidArgument, NotFound
 from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
@@ -369,6 +369,12 @@ def _filter_conditions(flow_run_filter: FlowRunFilter) -> list[sa.ColumnElement[
     if f.deployment_id is not None:
         validation.check_id(f.deployment_id, "deployment_id")
         conditions.append(flow_runs.c.deployment_id == f.deployment_id)
+    if not isinstance(f.top_level_only, bool):
+        raise InvalidArgument(
+            f"top_level_only must be true or false, got {f.top_level_only!r}", field="top_level_only"
+        )
+    if f.top_level_only:
+        conditions.append(flow_runs.c.parent_flow_run_id.is_(None))
     return conditions
 
 
