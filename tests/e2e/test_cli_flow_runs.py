@@ -54,18 +54,26 @@ def run_flows() -> dict[str, FlowRunRecord]:
     return {run.flow_name: run for run in client.read_flow_runs()}
 
 
-def test_flows_list_shows_each_flow_with_its_latest_run() -> None:
-    runs = run_flows()
+def test_flows_list_shows_each_flow_with_its_run_count_and_latest_run() -> None:
+    etl(1)
+    run_flows()
+    client = OrchestrationClient()
+    runs = {name: client.read_flow_runs(flow_name=name, limit=1)[0] for name in ("etl", "train")}
     result = flowtrack_cli("flows", "list")
     assert result.exit_code == 0, result.output
-    assert "etl" in result.output
-    assert "train" in result.output
-    assert runs["train"].id[:8] in result.output
-    assert "FAILED" in result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line.split()}
+    assert rows["etl"][1:3] == ["2", runs["etl"].id[:8]]
+    assert rows["train"][1:3] == ["1", runs["train"].id[:8]]
+    assert "FAILED" in rows["train"]
     listed = json.loads(flowtrack_cli("flows", "list", "-o", "json").output)
     assert {item["name"]: item["latest_flow_run_id"] for item in listed} == {
         "etl": runs["etl"].id,
         "train": runs["train"].id,
+    }
+    assert {item["name"]: item["run_count"] for item in listed} == {"etl": 2, "train": 1}
+    assert {item["name"]: item["latest_flow_run_state"] for item in listed} == {
+        "etl": "COMPLETED",
+        "train": "FAILED",
     }
 
 

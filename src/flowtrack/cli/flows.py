@@ -1,14 +1,17 @@
-"""``flowtrack flows list``: the flows that have run, with their latest run."""
+"""``flowtrack flows list``: the flows that have run, with their run count and latest run (one store call)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from flowtrack.cli import output
 from flowtrack.cli.flow_runs import ApiUrlOption, orchestration_client, short, state
 from flowtrack.cli.output import OutputFormat, OutputOption, TrackingUriOption
+
+if TYPE_CHECKING:
+    from flowtrack.orchestration.entities import FlowSummary
 
 app = typer.Typer(name="flows", help="List the flows that have run.", no_args_is_help=True)
 
@@ -24,36 +27,37 @@ def list_(
     tracking_uri: TrackingUriOption = None,
     output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """List flows by name, with the state and start of each one's latest run."""
+    """List flows by name, with how many runs each has and the state and start of its latest run."""
     client = orchestration_client(api_url, tracking_uri)
-    flows = client.list_flows(limit=limit)
-    latest = {flow.name: client.read_flow_runs(flow_name=flow.name, limit=1) for flow in flows}
+    summaries = client.list_flow_summaries(limit=limit)
     if output_format is OutputFormat.JSON:
-        output.print_json(
-            [
-                {
-                    "id": flow.id,
-                    "name": flow.name,
-                    "created_ms": flow.created_ms,
-                    "tags": list(flow.tags),
-                    "latest_flow_run_id": latest[flow.name][0].id if latest[flow.name] else None,
-                }
-                for flow in flows
-            ]
-        )
+        output.print_json([_summary_to_json(summary) for summary in summaries])
         return
-    if not flows:
+    if not summaries:
         output.say("No flows have run yet. Decorate a function with [cyan]@flowtrack.flow[/] and call it.")
         return
-    table = output.table(None, ["Flow", "Latest run", "State", "Started", "Created"])
-    for flow in flows:
-        runs = latest[flow.name]
-        run = runs[0] if runs else None
+    table = output.table(None, ["Flow", "Runs", "Latest run", "State", "Started", "Created"])
+    for summary in summaries:
+        flow, run = summary.flow, summary.latest_run
         table.add_row(
             f"[bold]{output.esc(flow.name)}[/]",
+            str(summary.run_count),
             f"{short(run.id)} {output.esc(run.name)}" if run else "-",
             state(run.state_type.value) if run else "-",
             output.ago(run.start_ms) if run else "-",
             output.timestamp(flow.created_ms),
         )
     output.stdout_console().print(table)
+
+
+def _summary_to_json(summary: FlowSummary) -> dict[str, Any]:
+    flow, run = summary.flow, summary.latest_run
+    return {
+        "id": flow.id,
+        "name": flow.name,
+        "created_ms": flow.created_ms,
+        "tags": list(flow.tags),
+        "run_count": summary.run_count,
+        "latest_flow_run_id": run.id if run else None,
+        "latest_flow_run_state": run.state_type.value if run else None,
+    }

@@ -17,6 +17,7 @@ from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
     FlowRunRecord,
+    FlowSummary,
     LogRecord,
     StateRecord,
     StateType,
@@ -56,6 +57,10 @@ class OrchestrationClient:
     # -- flows -----------------------------------------------------------------------------------------------
     def list_flows(self, limit: int = 100, offset: int = 0) -> list[FlowRecord]:
         return self.orchestration_store.list_flows(limit, offset)
+
+    def list_flow_summaries(self, limit: int = 100, offset: int = 0) -> list[FlowSummary]:
+        """Flows by name, each with its newest flow run (None if none is stored) and its run count."""
+        return self.orchestration_store.list_flow_summaries(limit, offset)
 
     # -- flow runs -------------------------------------------------------------------------------------------
     def read_flow_runs(

@@ -80,6 +80,15 @@ class FlowRunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowSummary:
+    """A flow with its newest run (None before any run is stored) and how many runs it has."""
+
+    flow: FlowRecord
+    latest_run: FlowRunRecord | None
+    run_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRunRecord:
     id: str
     flow_run_id: str

@@ -13,6 +13,7 @@ from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
     FlowRunRecord,
+    FlowSummary,
     LogRecord,
     StateRecord,
     StateType,
@@ -48,6 +49,11 @@ class OrchestrationStore(abc.ABC):
     # -- reads -----------------------------------------------------------------------------------------------
     @abc.abstractmethod
     def list_flows(self, limit: int = 100, offset: int = 0) -> list[FlowRecord]: ...
+
+    @abc.abstractmethod
+    def list_flow_summaries(self, limit: int = 100, offset: int = 0) -> list[FlowSummary]:
+        """Flows by name, each with its newest run and run count, in a fixed number of queries (not one
+        per flow). Runs whose lease lapsed are marked CRASHED first."""
 
     @abc.abstractmethod
     def list_flow_runs(

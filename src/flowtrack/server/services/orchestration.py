@@ -16,6 +16,7 @@ from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
     FlowRunRecord,
+    FlowSummary,
     LogRecord,
     StateRecord,
     StateType,
@@ -72,6 +73,9 @@ class OrchestrationService:
 
     def list_flows(self, limit: int, offset: int) -> list[FlowRecord]:
         return self.store.list_flows(limit, offset)
+
+    def list_flow_summaries(self, limit: int, offset: int) -> list[FlowSummary]:
+        return self.store.list_flow_summaries(limit, offset)
 
     def list_flow_runs(self, run_filter: FlowRunFilter, limit: int, offset: int) -> list[FlowRunRecord]:
         return self.store.list_flow_runs(run_filter, limit, offset)

@@ -8,7 +8,8 @@ state proposal or delete repeated after a lost answer fails the rules or finds n
 Routes (all JSON):
 
 - ``POST /api/v1/orchestration/batch`` a :class:`WriteBatch`; ``POST /api/v1/orchestration/heartbeat``
-- ``GET /api/v1/flows``; ``POST /api/v1/flow_runs/filter``; ``GET|DELETE /api/v1/flow_runs/{id}``
+- ``GET /api/v1/flows``; ``GET /api/v1/flows/summaries`` (each flow with its newest run and run count)
+- ``POST /api/v1/flow_runs/filter``; ``GET|DELETE /api/v1/flow_runs/{id}``
 - ``POST /api/v1/flow_runs/{id}/set_state``; ``GET /api/v1/flow_runs/{id}/task_runs|edges|logs``
 - ``GET /api/v1/task_runs/{id}``; ``GET /api/v1/states?run_id=...``
 """
@@ -32,6 +33,7 @@ from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
     FlowRunRecord,
+    FlowSummary,
     LogRecord,
     StateRecord,
     StateType,
@@ -113,6 +115,10 @@ class RestOrchestrationStore(OrchestrationStore):
     def list_flows(self, limit: int = 100, offset: int = 0) -> list[FlowRecord]:
         found = self._call("GET", "flows", params=_page(limit, offset))
         return [wire.from_json(FlowRecord, item, "flows[]") for item in found["flows"]]
+
+    def list_flow_summaries(self, limit: int = 100, offset: int = 0) -> list[FlowSummary]:
+        found = self._call("GET", "flows/summaries", params=_page(limit, offset))
+        return [wire.summary_from_json(item, "flows[]") for item in found["flows"]]
 
     def list_flow_runs(
         self, flow_run_filter: FlowRunFilter, limit: int = 100, offset: int = 0

@@ -20,6 +20,7 @@ from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
     FlowRunRecord,
+    FlowSummary,
     LogRecord,
     RunKind,
     StateRecord,
@@ -128,6 +129,26 @@ def _fields(cls: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         )
         found = _FIELDS[cls] = (tuple(f.name for f in fields), required)
     return found
+
+
+def summary_to_json(summary: FlowSummary) -> dict[str, Any]:
+    latest = summary.latest_run
+    return {
+        "flow": to_json(summary.flow),
+        "latest_run": None if latest is None else to_json(latest),
+        "run_count": summary.run_count,
+    }
+
+
+def summary_from_json(data: Any, where: str) -> FlowSummary:
+    if not isinstance(data, dict) or set(data) != {"flow", "latest_run", "run_count"}:
+        raise InvalidArgument(f"{where} must be an object of flow, latest_run and run_count", field=where)
+    latest = data["latest_run"]
+    run = None if latest is None else from_json(FlowRunRecord, latest, f"{where}.latest_run")
+    count = data["run_count"]
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise InvalidArgument(f"{where}.run_count must be an integer", field=f"{where}.run_count")
+    return FlowSummary(from_json(FlowRecord, data["flow"], f"{where}.flow"), run, count)
 
 
 # -- batches and filters -------------------------------------------------------------------------------------

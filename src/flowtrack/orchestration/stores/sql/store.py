@@ -25,6 +25,7 @@ from flowtrack.orchestration.entities import (
     FlowRecord,
     FlowRunFilter,
     FlowRunRecord,
+    FlowSummary,
     LogRecord,
     RunKind,
     StateRecord,
@@ -254,6 +255,13 @@ class SqlOrchestrationStore(OrchestrationStore):
         with self._read() as conn:
             return [convert.row_to_flow(row) for row in conn.execute(stmt).mappings()]
 
+    def list_flow_summaries(self, limit: int = 100, offset: int = 0) -> list[FlowSummary]:
+        validation.check_limit(limit, offset)
+        self._sweep_lapsed()
+        with self._read() as conn:
+            rows = conn.execute(_flow_summaries(limit, offset)).mappings().all()
+        return [_row_to_summary(row) for row in rows]
+
     def list_flow_runs(
         self, flow_run_filter: FlowRunFilter, limit: int = 100, offset: int = 0
     ) -> list[FlowRunRecord]:
@@ -342,6 +350,42 @@ class SqlOrchestrationStore(OrchestrationStore):
         stmt = stmt.order_by(logs.c.timestamp_ms, logs.c.id).limit(limit).offset(offset)
         with self._read() as conn:
             return [convert.row_to_log(row) for row in conn.execute(stmt).mappings()]
+
+
+_RUN_PREFIX = "run__"
+
+
+def _flow_summaries(limit: int, offset: int) -> sa.Select[Any]:
+    """One statement: a page of flows, each joined to its newest run and counted, by correlated subqueries
+    that walk the (flow_name, created_ms) index (a window over every run would read them all)."""
+    runs = flow_runs.alias("newer")
+    newest_id = (
+        sa.select(runs.c.id)
+        .where(runs.c.flow_name == flows.c.name)
+        .order_by(runs.c.created_ms.desc(), runs.c.id.desc())
+        .limit(1)
+        .correlate(flows)
+        .scalar_subquery()
+    )
+    run_count = (
+        sa.select(sa.func.count()).where(runs.c.flow_name == flows.c.name).correlate(flows).scalar_subquery()
+    )
+    run_columns = [column.label(_RUN_PREFIX + column.name) for column in flow_runs.c]
+    return (
+        sa.select(*flows.c, run_count.label("flow_run_count"), *run_columns)
+        .select_from(flows.outerjoin(flow_runs, flow_runs.c.id == newest_id))
+        .order_by(flows.c.name)
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def _row_to_summary(row: sa.RowMapping) -> FlowSummary:
+    run: FlowRunRecord | None = None
+    if row[_RUN_PREFIX + "id"] is not None:
+        run_row = {column.name: row[_RUN_PREFIX + column.name] for column in flow_runs.c}
+        run = convert.row_to_flow_run(run_row)
+    return FlowSummary(convert.row_to_flow(row), run, int(row["flow_run_count"] or 0))
 
 
 def _filter_conditions(flow_run_filter: FlowRunFilter) -> list[sa.ColumnElement[bool]]:

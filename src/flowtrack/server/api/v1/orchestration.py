@@ -139,6 +139,16 @@ async def list_flows(service: Orchestration, limit: Limit = 100, offset: Offset 
     return {"flows": [wire.to_json(flow) for flow in flows]}
 
 
+@router.get("/flows/summaries")
+@answers
+async def list_flow_summaries(
+    service: Orchestration, limit: Limit = 100, offset: Offset = 0
+) -> dict[str, Any]:
+    """Flows by name, each with its newest run (or null) and its run count."""
+    summaries = await _in_pool(service.list_flow_summaries, limit, offset)
+    return {"flows": [wire.summary_to_json(summary) for summary in summaries]}
+
+
 @router.post("/flow_runs/filter", openapi_extra=JSON_OBJECT_BODY)
 @answers
 async def filter_flow_runs(request: Request, service: Orchestration) -> dict[str, Any]:
