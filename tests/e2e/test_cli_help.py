@@ -20,7 +20,6 @@ HEAVY_MODULES = (
     "numpy",
     "sklearn",
     "matplotlib",
-    "pydantic_settings",
     "httpx",
 )
 

@@ -60,3 +60,29 @@ def test_bad_environment_value_names_the_setting(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(InvalidArgument) as error:
         load_settings()
     assert error.value.field == "log_git_diff"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "nan", "inf"])
+def test_bad_lease_seconds_names_the_setting(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FLOWTRACK_FLOW_RUN_LEASE_SECONDS", value)
+    with pytest.raises(InvalidArgument) as error:
+        load_settings()
+    assert error.value.field == "flow_run_lease_seconds"
+
+
+def test_typed_values_round_trip_through_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = profiles.set_values({"flow_run_lease_seconds": " 2.5 ", "log_git_diff": "OFF"})
+    assert stored == {"flow_run_lease_seconds": 2.5, "log_git_diff": False}
+    assert profiles.read_profile() == {"flow_run_lease_seconds": 2.5, "log_git_diff": False}
+    settings = load_settings()
+    assert settings.flow_run_lease_seconds == 2.5
+    assert (settings.log_git_diff, settings.log_environment) == (False, True)
+    monkeypatch.setenv("FLOWTRACK_LOG_GIT_DIFF", "yes")
+    assert load_settings().log_git_diff is True
+
+
+def test_a_broken_profile_file_is_reported_not_a_traceback(flowtrack_home: Path) -> None:
+    (flowtrack_home / "config.toml").write_text("tracking_uri = 'unterminated\n")
+    with pytest.raises(InvalidArgument, match="not valid TOML") as error:
+        load_settings()
+    assert error.value.field == "profile"

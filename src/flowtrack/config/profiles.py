@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 import tomli_w
 
-from flowtrack.config.settings import load_settings, profile_path, setting_names
+from flowtrack.config.settings import load_settings, profile_path, read_profile, setting_names
 from flowtrack.exceptions import InvalidArgument
-
-
-def read_profile() -> dict[str, Any]:
-    path = profile_path()
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
 
 
 def _write_profile(values: dict[str, Any]) -> None:
@@ -39,7 +30,7 @@ def set_values(assignments: dict[str, str]) -> dict[str, Any]:
     """Validate every assignment first so a bad one writes nothing, then store them all."""
     updates = {_check_name(name): value for name, value in assignments.items()}
     merged = {**read_profile(), **updates}
-    validated = load_settings(**merged).model_dump(include=set(merged))
+    validated = load_settings(**merged).values(set(merged))
     _write_profile({key: value for key, value in validated.items() if value is not None})
     return {key: validated[key] for key in updates}
 
@@ -54,3 +45,6 @@ def unset_values(names: list[str]) -> None:
 
 def get_value(name: str) -> Any:
     return getattr(load_settings(), _check_name(name))
+
+
+__all__ = ["get_value", "read_profile", "set_values", "unset_values"]
