@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from flowtrack.db import dispose_engine, ensure_schema, get_engine, upgrade
-from flowtrack.db.migrate import alembic_config, revisions
+from flowtrack.db import dispose_engine, ensure_schema, get_engine, sqlite_baseline, upgrade
+from flowtrack.db.migrate import alembic_config, replay_migrations, revisions
 from flowtrack.exceptions import StoreUnavailable
 from flowtrack.orchestration.stores.sql.tables import metadata as orchestration_metadata
 from flowtrack.registry.stores.sql.tables import metadata as registry_metadata
@@ -73,6 +73,55 @@ def test_revisions_are_read_like_alembic_reads_them() -> None:
     scripts = ScriptDirectory.from_config(alembic_config())
     assert revisions().heads == frozenset(scripts.get_heads())
     assert revisions().known == frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def test_the_sqlite_baseline_is_the_schema_the_migrations_make(tmp_path: Path) -> None:
+    replayed, created = (
+        fresh_engine(f"sqlite:///{tmp_path / 'replayed.db'}"),
+        fresh_engine(f"sqlite:///{tmp_path / 'created.db'}"),
+    )
+    replay_migrations(replayed)
+    ensure_schema(created)
+    with replayed.connect() as from_migrations, created.connect() as from_baseline:
+        expected = sqlite_baseline.schema_of(from_migrations)
+        assert sqlite_baseline.schema_of(from_baseline) == expected
+    hint = "stale: run scripts/render-sqlite-baseline"
+    assert list(sqlite_baseline.baseline().statements) == expected, hint
+    assert sqlite_baseline.baseline().heads == revisions().heads, hint
+
+
+def test_a_new_sqlite_database_is_created_without_alembic(tmp_path: Path, artifact_root: str) -> None:
+    uri = f"sqlite:///{tmp_path / 'new.db'}"
+    result = run_python(
+        """
+        import sys
+        from flowtrack.tracking.stores.sql.store import SqlTrackingStore
+        store = SqlTrackingStore(sys.argv[1], sys.argv[2])
+        print(store.get_experiment("0").name)
+        print(sorted(name for name in sys.modules if name.split(".")[0] == "alembic"))
+        """,
+        uri,
+        artifact_root,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["Default", "[]"]
+    with fresh_engine(uri).connect() as conn:
+        versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    assert versions == sorted(revisions().heads)
+
+
+def test_a_sqlite_file_with_other_tables_is_migrated_step_by_step(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'shared.db'}"
+    with fresh_engine(uri).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE notes (body TEXT)")
+        conn.exec_driver_sql("INSERT INTO notes VALUES ('kept')")
+    with sa.create_engine(uri).connect() as conn:
+        assert sqlite_baseline.apply(conn, revisions().heads) is False
+    ensure_schema(fresh_engine(uri))
+    with get_engine(uri).connect() as conn:
+        assert conn.exec_driver_sql("SELECT body FROM notes").scalars().all() == ["kept"]
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"experiments", "runs", "flow_runs", "registered_models"} <= tables
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 :func:`ensure_schema` runs every time a store opens a database, so its common case — the database is already
 at the newest revision — costs one ``SELECT`` on ``alembic_version`` and never imports Alembic. The newest
-revision is read from the revision files themselves (a few small text files, parsed once per process).
+revision is read from the revision files themselves (a few small text files, parsed once per process). A new
+SQLite database skips Alembic too: it gets the newest schema from :mod:`flowtrack.db.sqlite_baseline`.
 
 Upgrades take a database-wide lock first, so several processes opening a new database at the same moment
 migrate it once: ``BEGIN IMMEDIATE`` on SQLite (DDL is transactional there), a transaction-scoped advisory
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from flowtrack.db import sqlite_baseline
 from flowtrack.db.engine import get_engine, unavailable_message, write_engine
 from flowtrack.exceptions import StoreUnavailable
 
@@ -116,9 +118,12 @@ def _read_versions_fast(engine: Engine) -> frozenset[str] | None:
     return frozenset(str(row[0]) for row in rows)
 
 
-def _upgrade(engine: Engine) -> None:
-    from alembic import command
+def replay_migrations(engine: Engine) -> None:
+    """Migrate with Alembic step by step, even where the SQLite baseline script would do."""
+    _upgrade(engine, baseline_allowed=False)
 
+
+def _upgrade(engine: Engine, baseline_allowed: bool = True) -> None:
     target = revisions()
     try:
         with _upgrade_lock, _migration_lock(engine) as conn:
@@ -127,6 +132,10 @@ def _upgrade(engine: Engine) -> None:
                 return
             if found is not None and not found <= target.known:
                 raise StoreUnavailable(_foreign_schema_message(engine, found))
+            if found is None and baseline_allowed and sqlite_baseline.apply(conn, target.heads):
+                return
+            from alembic import command
+
             command.upgrade(alembic_config(conn), "heads")
     except DBAPIError as exc:
         raise StoreUnavailable(unavailable_message(engine.url, exc)) from exc
