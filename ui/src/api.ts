@@ -45,6 +45,10 @@ export function post<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
+function remove(path: string): Promise<unknown> {
+  return request(path, { method: "DELETE" });
+}
+
 // -- shapes ------------------------------------------------------------------------------------------------
 export interface KeyValue {
   key: string;
@@ -161,6 +165,120 @@ export interface RegisteredModel {
   tags?: KeyValue[];
   aliases?: { alias: string; version: string }[];
 }
+
+// orchestration records, as /api/v1 sends them (src/flowtrack/orchestration/entities.py)
+export type StateType = "SCHEDULED" | "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CRASHED" | "CANCELLING" | "CANCELLED";
+
+export interface Flow {
+  id: string;
+  name: string;
+  created_ms: number;
+  tags: string[];
+}
+
+export interface FlowRun {
+  id: string;
+  flow_id: string;
+  flow_name: string;
+  name: string;
+  state_type: StateType;
+  state_name: string;
+  state_message: string | null;
+  parameters: Record<string, unknown>;
+  tags: string[];
+  created_ms: number;
+  start_ms: number | null;
+  end_ms: number | null;
+  parent_flow_run_id: string | null;
+  parent_task_run_id: string | null;
+  tracking_run_id: string | null;
+  deployment_id: string | null;
+  run_count: number;
+}
+
+export interface TaskRun {
+  id: string;
+  flow_run_id: string;
+  task_key: string;
+  name: string;
+  dynamic_key: string;
+  state_type: StateType;
+  state_name: string;
+  state_message: string | null;
+  created_ms: number;
+  start_ms: number | null;
+  end_ms: number | null;
+  cache_key: string | null;
+  run_count: number;
+  tags: string[];
+  upstream_task_run_ids: string[];
+}
+
+export interface TaskEdge {
+  task_run_id: string;
+  upstream_task_run_id: string;
+  input_name: string;
+}
+
+export interface LogEntry {
+  flow_run_id: string;
+  task_run_id: string | null;
+  level: number;
+  logger: string;
+  message: string;
+  timestamp_ms: number;
+}
+
+export interface StateEntry {
+  id: string;
+  run_id: string;
+  type: StateType;
+  name: string;
+  message: string | null;
+  timestamp_ms: number;
+}
+
+export interface FlowRunFilter {
+  flow_names?: string[];
+  state_types?: StateType[];
+  tags_all?: string[];
+  parent_flow_run_id?: string;
+  top_level_only?: boolean;
+}
+
+const V1 = "/api/v1";
+const TASK_RUN_PAGE = 10_000;
+
+/** Every task run of a flow run, in pages of the server's default size. */
+async function allTaskRuns(flowRunId: string): Promise<TaskRun[]> {
+  const found: TaskRun[] = [];
+  for (;;) {
+    const page = await get<{ task_runs: TaskRun[] }>(`${V1}/flow_runs/${encodeURIComponent(flowRunId)}/task_runs`, {
+      limit: TASK_RUN_PAGE,
+      offset: found.length,
+    });
+    found.push(...page.task_runs);
+    if (page.task_runs.length < TASK_RUN_PAGE) return found;
+  }
+}
+
+export const orchestration = {
+  flows: () => get<{ flows: Flow[] }>(`${V1}/flows`, { limit: 1000 }),
+  flowRuns: (filter: FlowRunFilter, offset: number, limit: number) =>
+    post<{ flow_runs: FlowRun[] }>(`${V1}/flow_runs/filter`, { filter, offset, limit }),
+  flowRun: (id: string) => get<{ flow_run: FlowRun }>(`${V1}/flow_runs/${encodeURIComponent(id)}`),
+  taskRuns: allTaskRuns,
+  edges: (id: string) => get<{ edges: TaskEdge[] }>(`${V1}/flow_runs/${encodeURIComponent(id)}/edges`),
+  logs: (id: string, taskRunId: string | undefined, offset: number, limit: number) =>
+    get<{ logs: LogEntry[] }>(`${V1}/flow_runs/${encodeURIComponent(id)}/logs`, { task_run_id: taskRunId, offset, limit }),
+  states: (runId: string) => get<{ states: StateEntry[] }>(`${V1}/states`, { run_id: runId }),
+  cancel: (id: string) =>
+    post<{ flow_run: FlowRun }>(`${V1}/flow_runs/${encodeURIComponent(id)}/set_state`, {
+      state: "CANCELLED",
+      message: "cancelled from the web UI",
+    }),
+  deleteFlowRun: (id: string) => remove(`${V1}/flow_runs/${encodeURIComponent(id)}`),
+};
 
 // -- calls -------------------------------------------------------------------------------------------------
 export const api = {

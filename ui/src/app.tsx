@@ -6,6 +6,8 @@ import { RunsPage } from "./pages/Runs";
 import { RunPage } from "./pages/Run";
 import { ComparePage } from "./pages/Compare";
 import { ModelsPage, ModelPage } from "./pages/Models";
+import { FlowRunsPage } from "./pages/FlowRuns";
+import { FlowRunPage } from "./pages/FlowRun";
 
 function TopBar() {
   const [location] = useLocation();
@@ -22,6 +24,9 @@ function TopBar() {
         <Link href="/models" className={active("/models")}>
           Models
         </Link>
+        <Link href="/flow-runs" className={active("/flow-runs")}>
+          Flow runs
+        </Link>
       </nav>
     </header>
   );
@@ -37,6 +42,8 @@ function App() {
         <Route path="/runs/:id">{(params) => <RunPage runId={params.id} />}</Route>
         <Route path="/compare" component={ComparePage} />
         <Route path="/models" component={ModelsPage} />
+        <Route path="/flow-runs" component={FlowRunsPage} />
+        <Route path="/flow-runs/:id">{(params) => <FlowRunPage flowRunId={params.id} />}</Route>
         <Route path="/models/:name">{(params) => <ModelPage name={decodeURIComponent(params.name)} />}</Route>
         <Route>
           <main className="page">

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import { api, ApiError, proxiedRoot, Run } from "../api";
 import { ArtifactBrowser } from "../components/Artifacts";
+import { Card, KeyValues } from "../components/Cards";
 import { ExperimentCrumb } from "../components/ExperimentCrumb";
 import { MetricCharts } from "../components/MetricCharts";
 import { formatDuration, formatNumber, formatTime } from "../format";
@@ -9,34 +10,10 @@ import { metricKeys, preloadedOr, runKey } from "../preload";
 import { useUrlState } from "../urlState";
 
 const LIVE_REFRESH_MS = 5000;
+const FLOW_RUN_ID_TAG = "flowtrack.flowRunId"; // set on the tracked run of each flow run
 
 function tagValue(run: Run, key: string): string | undefined {
   return run.data.tags?.find((tag) => tag.key === key)?.value;
-}
-
-function Card({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div className="card">
-      <div className="label">{label}</div>
-      <div className="value">{children || <span className="muted">—</span>}</div>
-    </div>
-  );
-}
-
-function KeyValues({ items, empty }: { items: { key: string; value: React.ReactNode }[]; empty: string }) {
-  if (!items.length) return <p className="muted">{empty}</p>;
-  return (
-    <table className="plain">
-      <tbody>
-        {items.map((item) => (
-          <tr key={item.key}>
-            <td style={{ width: "40%", overflowWrap: "anywhere" }}>{item.key}</td>
-            <td className="num" style={{ overflowWrap: "anywhere" }}>{item.value}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
 }
 
 function LoggedModels({ run }: { run: Run }) {
@@ -105,6 +82,7 @@ export function RunPage({ runId }: { runId: string }) {
   const commit = tagValue(run, "mlflow.source.git.commit");
   const root = proxiedRoot(info.artifact_uri);
   const datasets = run.inputs?.dataset_inputs ?? [];
+  const flowRunId = tagValue(run, FLOW_RUN_ID_TAG);
 
   return (
     <main className="page">
@@ -116,6 +94,11 @@ export function RunPage({ runId }: { runId: string }) {
         <span className={`badge status-${info.status}`}>{info.status.toLowerCase()}</span>
         {info.lifecycle_stage === "deleted" && <span className="badge">deleted</span>}
         {live && <span className="muted">live · refreshes every {LIVE_REFRESH_MS / 1000}s</span>}
+        {flowRunId && (
+          <Link href={`/flow-runs/${encodeURIComponent(flowRunId)}`} className="badge link-badge" title={`The flow run that made this run (${flowRunId})`}>
+            Flow run
+          </Link>
+        )}
       </div>
       <div className="cards">
         <Card label="Run ID"><code>{info.run_id}</code></Card>
