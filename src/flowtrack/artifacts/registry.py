@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flowtrack.artifacts.base import ArtifactRepository
-from flowtrack.artifacts.fsspec_repository import FsspecArtifactRepository, LocalArtifactRepository
 from flowtrack.artifacts.paths import clean_artifact_path
 from flowtrack.exceptions import MissingDependency, UnsupportedUriError
 
@@ -49,6 +48,10 @@ def get_artifact_repository(uri: str, tracking_uri: str | None = None) -> Artifa
     """
     if not uri:
         raise UnsupportedUriError("artifact URI is empty", field=_FIELD)
+    # the repositories module is imported here, not at the top: a flow or run that never touches artifacts
+    # (and `import flowtrack` itself) should not pay for it
+    from flowtrack.artifacts.fsspec_repository import LocalArtifactRepository
+
     scheme = uri_scheme(uri)
     if scheme is None:
         return LocalArtifactRepository(uri)
@@ -124,6 +127,8 @@ def _s3_repository(uri: str) -> ArtifactRepository:
     options: dict[str, Any] = {"use_listings_cache": False}  # other processes write here too
     if endpoint := s3_endpoint_url():
         options["endpoint_url"] = endpoint
+    from flowtrack.artifacts.fsspec_repository import FsspecArtifactRepository
+
     return FsspecArtifactRepository(uri, s3fs.S3FileSystem(**options), transfer_options=_S3_TRANSFER)
 
 
@@ -145,4 +150,6 @@ def _fsspec_repository(uri: str, scheme: str) -> ArtifactRepository:
         raise UnsupportedUriError(
             f"{scheme}:// needs a package that is not installed: {exc}", field=_FIELD
         ) from exc
+    from flowtrack.artifacts.fsspec_repository import FsspecArtifactRepository
+
     return FsspecArtifactRepository(uri, fs)
