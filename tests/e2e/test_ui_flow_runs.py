@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 BIG_FLOW_TASKS = 10_000
 BIG_PAGE_BOUND_S = 10.0  # a smoke bound for the 10,000-task-run page, far above what it takes (printed)
+MANY_FLOW_RUNS = 450  # three pages of the list
 SCREENSHOTS = Path(os.environ.get("FLOWTRACK_UI_SCREENSHOTS", REPO / "build" / "ui-screenshots"))
 
 
@@ -87,6 +88,11 @@ def slow(steps: int = 600) -> None:
         nap(step)
 
 
+@flowtrack.flow(flow_run_name="tiny-{i:03d}")
+def tiny(i: int) -> int:
+    return i
+
+
 def seed(which: str) -> None:
     """Run the flows of ``which`` in this process (the child the tests start)."""
     if which == "main":
@@ -95,6 +101,9 @@ def seed(which: str) -> None:
         nightly(2)
     elif which == "big":
         big()
+    elif which == "many":
+        for i in range(MANY_FLOW_RUNS):
+            tiny(i)
     elif which == "slow":
         slow(return_state=True)
 
@@ -339,3 +348,20 @@ def test_a_flow_run_of_ten_thousand_task_runs(page: Any, api: Api, ui_server: Ru
     grid_rows(page, "Task runs").first.click()
     expect(page.get_by_role("complementary", name="Selected task run")).to_contain_text("square-9999")
     screenshot(page, "flow-run-10000")
+
+
+def test_a_long_list_loads_pages_as_it_scrolls(page: Any, api: Api, ui_server: RunningServer) -> None:  # noqa: F811
+    run_flows(ui_server, "many")
+    page.goto("/flow-runs?flow=tiny")
+    page.get_by_test_id("flow-run-count").filter(has_text="200+ flow runs").wait_for()
+    rows = grid_rows(page, "Flow runs")
+    expect(rows.first.locator("a").first).to_have_text(f"tiny-{MANY_FLOW_RUNS - 1}")
+    assert rows.count() < 80  # only the rows on screen, and a few more
+    page.get_by_role("grid", name="Flow runs").focus()
+    # End goes to the last row loaded, whose coming into view asks for the next page
+    for count in ("400+ flow runs", f"{MANY_FLOW_RUNS} flow runs"):
+        page.keyboard.press("End")
+        page.get_by_test_id("flow-run-count").filter(has_text=count).wait_for()
+    page.keyboard.press("End")
+    rows.locator("a", has_text="tiny-000").wait_for()  # the oldest run, on the last page
+    assert rows.count() < 80
