@@ -9,7 +9,8 @@
   records the run id (``FlowRunRecord.tracking_run_id``), so each points at the other.
 * ``flowtrack.log_metric`` and the rest of the fluent API log to the flow's run inside the flow body and
   inside its tasks, on any task runner: the run id (and tracking URI) travel with each task to its worker.
-* The run ends with the flow: COMPLETED is FINISHED, CANCELLED is KILLED, FAILED and CRASHED are FAILED.
+* The run ends with the flow: COMPLETED is FINISHED, CANCELLED is KILLED, FAILED and CRASHED are FAILED,
+  except a flow run crashed by a Ctrl-C (KeyboardInterrupt), whose run is KILLED: someone stopped it.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class TrackingLink(OrchestrationHooks):
             return
         try:
             status = _END_STATUS.get(state.type, RunStatus.FAILED)
+            if isinstance(state.data, KeyboardInterrupt):
+                status = RunStatus.KILLED
             fluent.client().set_terminated(linked.run_id, str(status))
         finally:
             _leave(linked)

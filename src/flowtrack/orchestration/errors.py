@@ -25,4 +25,8 @@ class FlowRunCancelled(BaseException):
     """The flow run was cancelled from outside (``flowtrack flow-runs cancel``); raised where work starts.
 
     A BaseException, like KeyboardInterrupt, so an ``except Exception`` in user code does not swallow it.
+    Also raised inside a running body (by class, so without arguments) when it is interrupted.
     """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(args or ("the flow run was cancelled while this was running",)))

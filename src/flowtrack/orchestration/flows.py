@@ -152,7 +152,7 @@ class Flow(Generic[P, R]):
             run.wait_for_submitted()
             return value
 
-        state = drive(run.steps(), body, self.timeout_seconds)
+        state = drive(run.steps(), body, self.timeout_seconds, run.scope)
         return state if return_state else state.result()
 
     async def _acall(self, run: Any, return_state: bool) -> Any:
@@ -165,7 +165,7 @@ class Flow(Generic[P, R]):
             run.wait_for_submitted()
             return value
 
-        state = await adrive(run.steps(), body, self.timeout_seconds)
+        state = await adrive(run.steps(), body, self.timeout_seconds, run.scope)
         return state if return_state else state.result()
 
     def __repr__(self) -> str:

@@ -27,6 +27,7 @@ from flowtrack.orchestration.entities import (
     TaskRunRecord,
     WriteBatch,
 )
+from flowtrack.orchestration.interrupts import stop_flow_run
 from flowtrack.orchestration.stores.base import OrchestrationStore
 
 __all__ = ["FLUSH_INTERVAL_S", "HEARTBEAT_INTERVAL_S", "Recorder", "heartbeat_interval", "recorder_for"]
@@ -227,6 +228,7 @@ class Recorder:
                 continue
             if state in (StateType.CANCELLING, StateType.CANCELLED):
                 self.cancel_requested.add(run_id)
+                stop_flow_run(run_id)  # interrupts its running bodies instead of waiting for a task boundary
         return now + CANCEL_CHECK_INTERVAL_S
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from flowtrack.orchestration.entities import RunKind, StateRecord, StateType
 from flowtrack.orchestration.errors import FlowRunCancelled, RunTimeout
+from flowtrack.orchestration.interrupts import AsyncBody, Scope, ThreadBody, TimedOutBody
 from flowtrack.orchestration.retries import with_jitter
 from flowtrack.orchestration.states import Cancelled, Crashed, Failed, Retrying, Running, State, TimedOut
 
@@ -139,11 +140,16 @@ def failure_state(error: BaseException) -> State:
         return Cancelled(error)
     if isinstance(error, Exception):
         return Failed(error)
-    return Crashed(error)  # KeyboardInterrupt, SystemExit: the process is going away
+    if isinstance(error, KeyboardInterrupt):
+        return Crashed(error, message=INTERRUPTED)
+    return Crashed(error)  # SystemExit: the process is going away
 
 
-def drive(steps: Steps, call: Callable[[], Any], timeout: float | None = None) -> State:
-    """Run ``steps`` with blocking calls."""
+INTERRUPTED = "Execution was interrupted (KeyboardInterrupt: Ctrl-C or SIGINT)"
+
+
+def drive(steps: Steps, call: Callable[[], Any], timeout: float | None = None, scope: Scope = ()) -> State:
+    """Run ``steps`` with blocking calls; a call is stopped when a flow run of ``scope`` is."""
     sent: Any = None
     while True:
         try:
@@ -154,11 +160,13 @@ def drive(steps: Steps, call: Callable[[], Any], timeout: float | None = None) -
             time.sleep(effect.seconds)
             sent = None
         else:
-            sent = _call_blocking(call, timeout)
+            sent = _call_blocking(call, timeout, scope)
 
 
-async def adrive(steps: Steps, call: Callable[[], Awaitable[Any]], timeout: float | None = None) -> State:
-    """Run ``steps`` awaiting the calls and the sleeps."""
+async def adrive(
+    steps: Steps, call: Callable[[], Awaitable[Any]], timeout: float | None = None, scope: Scope = ()
+) -> State:
+    """Run ``steps`` awaiting calls and sleeps; a call is cancelled when a flow run of ``scope`` is."""
     sent: Any = None
     while True:
         try:
@@ -169,46 +177,53 @@ async def adrive(steps: Steps, call: Callable[[], Awaitable[Any]], timeout: floa
             await asyncio.sleep(effect.seconds)
             sent = None
         else:
-            sent = await _call_awaiting(call, timeout)
+            sent = await _call_awaiting(call, timeout, scope)
 
 
-def _call_blocking(call: Callable[[], Any], timeout: float | None) -> Outcome:
+def _call_blocking(call: Callable[[], Any], timeout: float | None, scope: Scope) -> Outcome:
     try:
-        return Outcome(call() if timeout is None else _call_with_deadline(call, timeout))
+        if timeout is not None:
+            return Outcome(_call_with_deadline(call, timeout, scope))
+        if not scope:  # outside any flow run nothing can stop it: skip the registration
+            return Outcome(call())
+        with ThreadBody(scope):
+            return Outcome(call())
     except BaseException as exc:  # noqa: BLE001 - every outcome becomes a state; result() re-raises it
         return Outcome(error=exc)
 
 
-async def _call_awaiting(call: Callable[[], Awaitable[Any]], timeout: float | None) -> Outcome:
-    if timeout is None:
-        try:
-            return Outcome(await call())
-        except BaseException as exc:  # noqa: BLE001 - as in _call_blocking
-            return Outcome(error=exc)
-    deadline = asyncio.timeout(timeout)
+async def _call_awaiting(call: Callable[[], Awaitable[Any]], timeout: float | None, scope: Scope) -> Outcome:
+    body = AsyncBody(scope)
     try:
-        async with deadline:
-            value = await call()
-        return Outcome(value)
-    except TimeoutError as exc:
-        expired = RunTimeout(f"run exceeded its timeout of {timeout} s")
-        return Outcome(error=expired if deadline.expired() else exc)
+        with body:
+            if timeout is None:
+                return Outcome(await call())
+            deadline = asyncio.timeout(timeout)
+            try:
+                async with deadline:
+                    return Outcome(await call())
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                return Outcome(error=RunTimeout(f"run exceeded its timeout of {timeout} s"))
     except BaseException as exc:  # noqa: BLE001 - as in _call_blocking
-        return Outcome(error=exc)
+        return Outcome(error=body.error_for(exc))
 
 
-def _call_with_deadline(call: Callable[[], Any], timeout: float) -> Any:
-    """Run a blocking call in a helper thread (same contextvars) and stop waiting at the deadline.
+def _call_with_deadline(call: Callable[[], Any], timeout: float, scope: Scope) -> Any:
+    """Run a blocking call in a helper thread (same contextvars); at the deadline, stop it and raise.
 
-    Python cannot interrupt a running thread, so a timed-out body keeps running in the background; the run
-    is TimedOut all the same and its late result is dropped.
+    The helper is stopped by an exception raised inside it (see :mod:`..interrupts`): a body in Python code
+    stops at once, one blocked in a long C call once that call returns, and what it returns then is dropped.
     """
     context = contextvars.copy_context()
     box: dict[str, Any] = {}
+    body = ThreadBody(scope)
 
     def target() -> None:
         try:
-            box["value"] = context.run(call)
+            with body:
+                box["value"] = context.run(call)
         except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
             box["error"] = exc
 
@@ -216,6 +231,7 @@ def _call_with_deadline(call: Callable[[], Any], timeout: float) -> Any:
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
+        body.stop(TimedOutBody)
         raise RunTimeout(f"run exceeded its timeout of {timeout} s")
     if "error" in box:
         raise box["error"]

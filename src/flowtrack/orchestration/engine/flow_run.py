@@ -10,8 +10,10 @@ from flowtrack._internal.clock import now_ms
 from flowtrack.orchestration.context import FlowRunContext, flow_run_context
 from flowtrack.orchestration.engine.core import RetryPolicy, RunTracker, Steps, new_id, run_attempts
 from flowtrack.orchestration.entities import FlowRecord, FlowRunRecord, RunKind, StateRecord
+from flowtrack.orchestration.errors import FlowRunCancelled
 from flowtrack.orchestration.futures import wait
 from flowtrack.orchestration.hooks import FlowRunInfo, registered_hooks, run_user_hook
+from flowtrack.orchestration.interrupts import stop_flow_run
 from flowtrack.orchestration.recorder import Recorder, recorder_for
 from flowtrack.orchestration.states import Completed, Failed, Pending, State
 
@@ -38,6 +40,8 @@ class FlowRun:
         self.parent = flow_run_context.get()
         self.recorder: Recorder = self.parent.recorder if self.parent is not None else _top_level_recorder()
         self.id = new_id()
+        # this flow run and its ancestors: stopping any of them stops this one's body and task runs
+        self.scope = (self.id, *(self.parent.scope if self.parent is not None else ()))
         self.name = flow.run_name(parameters)
         self.created_ms = now_ms()
         self.start_ms: int | None = None
@@ -104,6 +108,10 @@ class FlowRun:
                 self.flow.retries, self.flow.retry_delays, self.flow.retry_jitter_factor, None
             )
             state = yield from run_attempts(self.tracker, policy, self._complete)
+            if state.is_cancelled() or state.is_crashed():
+                # its task runs still running stop too: nothing is left waiting for them, and a pool
+                # thread still looping would keep the process alive after a Ctrl-C
+                stop_flow_run(self.id, _stop_error(state))
             self._shutdown_runner()
             return self._finish(state)  # inside the run's context: what its hooks log is stored with it
         finally:
@@ -117,10 +125,9 @@ class FlowRun:
 
     def _make_context(self) -> FlowRunContext:
         runner = self.flow.task_runner.duplicate()
-        scope = (self.id, *(self.parent.scope if self.parent is not None else ()))
         self.context = FlowRunContext(
             self.id, self.flow.name, self.name, self.parameters, self.recorder, runner,
-            self.flow.log_prints, self.tracking_run_id, scope,
+            self.flow.log_prints, self.tracking_run_id, self.scope,
         )  # fmt: skip
         return self.context
 
@@ -163,6 +170,11 @@ def _collect(errors: list[BaseException], hook: Any, *args: Any) -> None:
         hook(*args)
     except Exception as exc:  # noqa: BLE001 - every hook runs; the first error surfaces afterwards
         errors.append(exc)
+
+
+def _stop_error(state: State) -> type[BaseException]:
+    """What the flow run's remaining bodies raise: an interrupt for a Ctrl-C, else a cancellation."""
+    return KeyboardInterrupt if isinstance(state.data, KeyboardInterrupt) else FlowRunCancelled
 
 
 def _top_level_recorder() -> Recorder:

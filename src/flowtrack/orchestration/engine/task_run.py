@@ -52,6 +52,7 @@ class TaskRun:
         "name",
         "parameters",
         "recorder",
+        "scope",
         "start_ms",
         "submit_context",
         "task",
@@ -78,6 +79,7 @@ class TaskRun:
         self.upstream = upstream
         self.context_payload = context_payload
         self.cancel_check = flow.cancel_requested if flow is not None else None
+        self.scope = flow.scope if flow is not None else ()  # stopping any of these flow runs stops the body
         self.submit_context: contextvars.Context | None = None
         self.created_ms = now_ms()
         self.start_ms: int | None = None
@@ -249,13 +251,13 @@ def run_task_blocking(run: TaskRun) -> State:
     """Run a task to its final state in this thread (an async task gets its own event loop)."""
     if run.task.is_async:
         return asyncio.run(run_task_awaiting(run))
-    return drive(run.steps(), run.call_blocking, run.task.timeout_seconds)
+    return drive(run.steps(), run.call_blocking, run.task.timeout_seconds, run.scope)
 
 
 async def run_task_awaiting(run: TaskRun) -> State:
     if not run.task.is_async:
         return run_task_blocking(run)
-    return await adrive(run.steps(), run.call_awaiting, run.task.timeout_seconds)
+    return await adrive(run.steps(), run.call_awaiting, run.task.timeout_seconds, run.scope)
 
 
 def run_task_in_worker(run: TaskRun) -> State:

@@ -4,6 +4,10 @@ Without an address each flow run starts a temporary local cluster (worker proces
 closes it at the end; with ``address="tcp://scheduler:8786"`` task runs go to that cluster's workers, which
 must have flowtrack installed. Task runs travel as the process pool's do: cloudpickled, with their hook
 context, and their records come back with their final state.
+
+Cancelling the flow run gives its task runs up (CANCELLED at once) and cancels their Dask futures; Dask does
+not interrupt a function already running in a worker, so on an external cluster such a body runs on to its
+end (a temporary local cluster is closed with the flow run).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ class DaskTaskRunner(TaskRunner):
         from flowtrack.orchestration.engine.task_run import run_task_in_process
 
         sent = self._connect().submit(run_task_in_process, pickle_dumps(run), pure=False)
-        report_when_back(run, sent, future)
+        report_when_back(run, sent, future, sent.cancel)
 
     def _connect(self) -> Any:
         if self._client is not None:

@@ -4,7 +4,8 @@ Without an address a flow run starts Ray on this machine (``init_kwargs`` go to 
 down at the end; with ``address="auto"`` or ``"ray://head:10001"`` task runs go to that cluster, whose workers
 must have flowtrack installed. A Ray already initialized in this process is used as is and left running.
 Task runs travel as the process pool's do: cloudpickled, with their hook context, and their records come back
-with their final state.
+with their final state. Cancelling the flow run gives its task runs up (CANCELLED at once) and calls
+``ray.cancel`` on them, which raises KeyboardInterrupt inside a running one.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class RayTaskRunner(TaskRunner):
 
     def _start(self, run: TaskRun, future: TaskFuture) -> None:
         sent = self._connect().remote(pickle_dumps(run))
-        report_when_back(run, sent.future(), future)
+        report_when_back(run, sent.future(), future, lambda: _ray_cancel(sent))
 
     def _connect(self) -> Any:
         with self._lock:
@@ -67,3 +68,9 @@ class RayTaskRunner(TaskRunner):
             import ray
 
             ray.shutdown()
+
+
+def _ray_cancel(sent: Any) -> None:
+    import ray
+
+    ray.cancel(sent)
