@@ -61,8 +61,15 @@ def etl(rows: int = 5) -> int:
     return load.submit(total).result()
 
 
+@flowtrack.task(cache_policy=flowtrack.INPUTS)
+def lookup(key: int) -> int:
+    return key * 2
+
+
 @flowtrack.flow(flow_run_name="nightly-{days}")
 def nightly(days: int = 1) -> None:
+    lookup(days)
+    lookup(days)  # the same input: served from the cache
     etl(3)
 
 
@@ -271,6 +278,9 @@ def test_subflow_runs_are_listed_and_link_to_their_parent(page: Any, api: Api) -
     page.get_by_role("link", name="Parent flow run").click()
     page.wait_for_url(f"**/flow-runs/{parent['id']}")
     expect(page.get_by_text("1 subflow runs")).to_be_visible()
+    tasks = grid_rows(page, "Task runs")
+    expect(tasks.locator(".badge")).to_have_text(["Completed", "Cached", "Cached"])  # state, cache column
+    expect(tasks.filter(has_text="lookup-1").locator("code")).to_have_text(re.compile(r"^[0-9a-f]{16}$"))
     screenshot(page, "flow-run-parent")
 
 

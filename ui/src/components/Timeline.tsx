@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { StateType } from "../api";
-import { formatSpan, stateColors } from "../flowState";
+import { formatSpan, isFinal, stateColors } from "../flowState";
 import { formatDuration } from "../format";
 
 export interface TimelineItem {
@@ -8,9 +8,15 @@ export interface TimelineItem {
   name: string;
   state_type: StateType;
   state_name: string;
+  created_ms: number;
   start_ms: number | null;
   end_ms: number | null;
   subflow: boolean;
+}
+
+/** Where a run sits on the time axis: its start, else (a cached or skipped run never starts) its end or creation. */
+function anchor(item: TimelineItem): number {
+  return item.start_ms ?? item.end_ms ?? item.created_ms;
 }
 
 interface Props {
@@ -19,7 +25,8 @@ interface Props {
   start: number | null;
   end: number | null;
   selectedId: string | null;
-  linkedIds: Set<string>; // drawn as related to the selected one (its upstream and downstream runs)
+  /** The selected run's upstream and downstream runs: highlighted, and joined to it by lines. */
+  links: { upstream: Set<string>; downstream: Set<string> };
   onSelect: (item: TimelineItem) => void;
 }
 
@@ -47,7 +54,7 @@ function cssVar(name: string): string {
  * task runs costs what one of 20 does. The canvas stays in place (sticky) over a spacer as tall as all the
  * rows, so the scroll bar and the wheel work as on any list.
  */
-export function Timeline({ items, start, end, selectedId, linkedIds, onSelect }: Props) {
+export function Timeline({ items, start, end, selectedId, links, onSelect }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(800);
@@ -55,7 +62,7 @@ export function Timeline({ items, start, end, selectedId, linkedIds, onSelect }:
   const [theme, setTheme] = useState(0);
   const [scrollTop, setScrollTop] = useState(0);
   const rows = useMemo(
-    () => [...items].sort((a, b) => (a.start_ms ?? Infinity) - (b.start_ms ?? Infinity)),
+    () => [...items].sort((a, b) => anchor(a) - anchor(b)),
     [items],
   );
   const rowOf = useMemo(() => new Map(rows.map((item, index) => [item.id, index])), [rows]);
@@ -64,9 +71,8 @@ export function Timeline({ items, start, end, selectedId, linkedIds, onSelect }:
     let low = start ?? Infinity;
     let high = end ?? -Infinity;
     for (const item of rows) {
-      if (item.start_ms === null) continue;
-      low = Math.min(low, item.start_ms);
-      high = Math.max(high, item.end_ms ?? now);
+      low = Math.min(low, anchor(item));
+      high = Math.max(high, barEnd(item, now));
     }
     if (!Number.isFinite(low)) return null;
     if (end === null) high = Math.max(high, now);
@@ -110,9 +116,9 @@ export function Timeline({ items, start, end, selectedId, linkedIds, onSelect }:
     const context = element.getContext("2d");
     if (!context) return;
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    draw(context, { rows, rowOf, width, height, scrollTop, selectedId, linkedIds, hover: hover?.index ?? null, x, range, now });
+    draw(context, { rows, rowOf, width, height, scrollTop, selectedId, links, hover: hover?.index ?? null, x, range, now });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [rows, rowOf, width, height, scrollTop, selectedId, linkedIds, hover, range, theme]);
+  }, [rows, rowOf, width, height, scrollTop, selectedId, links, hover, range, theme]);
 
   const indexAt = (clientY: number): number | null => {
     const box = canvas.current?.getBoundingClientRect();
@@ -161,7 +167,9 @@ export function Timeline({ items, start, end, selectedId, linkedIds, onSelect }:
           </div>
           <div className="muted">
             {hovered.start_ms === null
-              ? "not started"
+              ? isFinal(hovered.state_type)
+                ? `did not run; ended at ${offsetLabel(anchor(hovered) - (range?.low ?? 0))}`
+                : "not started"
               : `${formatSpan((hovered.end_ms ?? Date.now()) - hovered.start_ms)}${hovered.end_ms === null ? " so far" : ""}, started at ${offsetLabel(hovered.start_ms - (range?.low ?? 0))}`}
           </div>
         </div>
@@ -177,7 +185,7 @@ interface Frame {
   height: number;
   scrollTop: number;
   selectedId: string | null;
-  linkedIds: Set<string>;
+  links: { upstream: Set<string>; downstream: Set<string> };
   hover: number | null;
   x: (ms: number) => number;
   range: { low: number; span: number } | null;
@@ -206,17 +214,21 @@ function draw(context: CanvasRenderingContext2D, frame: Frame): void {
     const item = rows[index];
     const y = rowY(index);
     const background =
-      item.id === frame.selectedId ? "--bg-selected" : frame.linkedIds.has(item.id) || index === frame.hover ? "--bg-hover" : null;
+      item.id === frame.selectedId ? "--bg-selected" : frame.links.upstream.has(item.id) || frame.links.downstream.has(item.id) || index === frame.hover ? "--bg-hover" : null;
     if (background) {
       context.fillStyle = cssVar(background);
       context.fillRect(0, y, width, ROW);
     }
     context.fillStyle = item.subflow ? soft : fg;
     context.fillText(fitText(context, (item.subflow ? "↳ " : "") + item.name, GUTTER - 16), 8, y + ROW / 2);
-    if (item.start_ms === null || !range) continue;
-    const left = frame.x(item.start_ms);
-    const right = Math.max(left + 2, frame.x(item.end_ms ?? frame.now));
+    if (!range) continue;
     context.fillStyle = colors[item.state_type];
+    if (item.start_ms === null) {
+      if (isFinal(item.state_type)) drawDiamond(context, frame.x(anchor(item)), y + ROW / 2, item.state_name === "Cached");
+      continue;
+    }
+    const left = frame.x(item.start_ms);
+    const right = Math.max(left + 2, frame.x(barEnd(item, frame.now)));
     context.globalAlpha = item.state_name === "Cached" ? 0.45 : 1;
     context.fillRect(left, y + 3, right - left, ROW - 6);
     context.globalAlpha = 1;
@@ -232,28 +244,44 @@ function draw(context: CanvasRenderingContext2D, frame: Frame): void {
   drawAxis(context, frame, { soft, border });
 }
 
-/** Lines from the end of each upstream bar to the start of the selected one's. */
+/** A run that never ran (served from the cache, say): a diamond where it ended. */
+function drawDiamond(context: CanvasRenderingContext2D, x: number, y: number, faded: boolean): void {
+  const size = 5;
+  context.globalAlpha = faded ? 0.6 : 1;
+  context.beginPath();
+  context.moveTo(x, y - size);
+  context.lineTo(x + size, y);
+  context.lineTo(x, y + size);
+  context.lineTo(x - size, y);
+  context.closePath();
+  context.fill();
+  context.globalAlpha = 1;
+}
+
+/** Lines from the end of each upstream run's bar to the start of the selected one's, and on to its downstream runs. */
 function drawLinks(context: CanvasRenderingContext2D, frame: Frame, rowY: (index: number) => number): void {
   const selected = frame.selectedId === null ? undefined : frame.rowOf.get(frame.selectedId);
   if (selected === undefined || !frame.range) return;
-  const target = frame.rows[selected];
-  if (target.start_ms === null) return;
+  const line = (from: number, to: number) => {
+    context.beginPath();
+    context.moveTo(frame.x(barEnd(frame.rows[from], frame.now)), rowY(from) + ROW / 2);
+    context.lineTo(frame.x(anchor(frame.rows[to])), rowY(to) + ROW / 2);
+    context.stroke();
+  };
   context.strokeStyle = cssVar("--fg-soft");
   context.lineWidth = 1;
-  for (const id of frame.linkedIds) {
+  for (const id of frame.links.upstream) {
     const index = frame.rowOf.get(id);
-    const source = index === undefined ? undefined : frame.rows[index];
-    if (index === undefined || !source || source.start_ms === null) continue;
-    const upstream = index < selected || (source.end_ms ?? frame.now) <= target.start_ms;
-    const [from, to] = upstream ? [index, selected] : [selected, index];
-    const fromItem = frame.rows[from];
-    const toItem = frame.rows[to];
-    if (fromItem.start_ms === null || toItem.start_ms === null) continue;
-    context.beginPath();
-    context.moveTo(frame.x(fromItem.end_ms ?? frame.now), rowY(from) + ROW / 2);
-    context.lineTo(frame.x(toItem.start_ms), rowY(to) + ROW / 2);
-    context.stroke();
+    if (index !== undefined) line(index, selected);
   }
+  for (const id of frame.links.downstream) {
+    const index = frame.rowOf.get(id);
+    if (index !== undefined) line(selected, index);
+  }
+}
+
+function barEnd(item: TimelineItem, now: number): number {
+  return item.end_ms ?? (item.start_ms === null ? anchor(item) : now);
 }
 
 /** The axis's ticks: offsets from the start, about one per 110 pixels, at round steps. */

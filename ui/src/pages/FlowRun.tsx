@@ -20,6 +20,7 @@ interface Loaded {
 }
 
 const SUBFLOW_LIMIT = 1000;
+const NO_LINKS = { upstream: new Set<string>(), downstream: new Set<string>() };
 
 /** Everything the page shows of a flow run, fetched again whenever `tick` changes. */
 function useFlowRun(id: string, tick: number) {
@@ -80,9 +81,9 @@ export function FlowRunPage({ flowRunId }: { flowRunId: string }) {
     ],
     [taskRuns, loaded?.subflows],
   );
-  const linked = useMemo(() => {
-    if (!selectedId) return new Set<string>();
-    return new Set([...(deps.upstream.get(selectedId) ?? []), ...(deps.downstream.get(selectedId) ?? [])].map((link) => link.id));
+  const links = useMemo(() => {
+    const ids = (found: { id: string }[] | undefined) => new Set((found ?? []).map((link) => link.id));
+    return selectedId ? { upstream: ids(deps.upstream.get(selectedId)), downstream: ids(deps.downstream.get(selectedId)) } : NO_LINKS;
   }, [deps, selectedId]);
 
   if (error && !loaded)
@@ -204,7 +205,7 @@ export function FlowRunPage({ flowRunId }: { flowRunId: string }) {
           start={run.start_ms}
           end={run.end_ms}
           selectedId={selectedId}
-          linkedIds={linked}
+          links={links}
           onSelect={(item) => (item.subflow ? navigate(`/flow-runs/${item.id}`) : select(item.id))}
         />
       ) : (
