@@ -118,11 +118,10 @@ def seed(which: str) -> None:
 # -- fixtures --------------------------------------------------------------------------------------------
 def flows_process(server: RunningServer, which: str) -> subprocess.Popen[bytes]:
     home = server.artifacts.parent
-    env = {
-        **os.environ,
-        "FLOWTRACK_HOME": str(home),
-        "FLOWTRACK_TRACKING_URI": f"sqlite:///{home / 'flowtrack.db'}",
-    }
+    # the server's own database, and nothing of the caller's configuration (an API URL would win over it)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLOWTRACK_", "MLFLOW_"))}
+    env["FLOWTRACK_HOME"] = str(home)
+    env["FLOWTRACK_TRACKING_URI"] = f"sqlite:///{home / 'flowtrack.db'}"
     code = f"from tests.e2e.test_ui_flow_runs import seed; seed({which!r})"
     return subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stderr=subprocess.PIPE)
 
