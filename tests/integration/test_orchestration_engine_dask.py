@@ -56,3 +56,46 @@ def test_a_local_dask_cluster_runs_tasks_in_its_workers() -> None:
         "squaring 3",
     ]
     assert len(store.list_edges(flow_run.id)) == 3
+
+
+@flowtrack.task
+def measured(x: int) -> int:
+    flowtrack.get_run_logger().info("measuring %d", x)
+    flowtrack.log_metric("measured", float(x * 10), step=x)
+    return x * 10
+
+
+def test_a_cluster_given_by_its_scheduler_address_runs_tasks_and_is_left_running() -> None:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:  # type: ignore[no-untyped-call]
+        address = cluster.scheduler_address
+
+        @flowtrack.flow(task_runner=DaskTaskRunner(address=address))
+        def on_cluster() -> list[int]:
+            flowtrack.get_run_logger().info("sending to %s", address)
+            return measured.map([1, 2, 3]).result()
+
+        assert on_cluster() == [10, 20, 30]
+        store = get_orchestration_store()
+        (flow_run,) = store.list_flow_runs(FlowRunFilter(flow_names=("on_cluster",)))
+        assert flow_run.state_type is StateType.COMPLETED
+        task_runs = store.list_task_runs(flow_run.id)
+        assert [run.state_type for run in task_runs] == [StateType.COMPLETED] * 3
+        assert sorted(log.message for log in store.list_logs(flow_run.id)) == [
+            "measuring 1",
+            "measuring 2",
+            "measuring 3",
+            f"sending to {address}",
+        ]
+        assert {log.task_run_id for log in store.list_logs(flow_run.id) if "measuring" in log.message} == {
+            run.id for run in task_runs
+        }
+        assert flow_run.tracking_run_id is not None
+        history = flowtrack.Client().get_metric_history(flow_run.tracking_run_id, "measured")
+        assert sorted((m.step, m.value) for m in history) == [(1, 10.0), (2, 20.0), (3, 30.0)]
+        # the runner closed only its own client: the cluster and its worker are still there
+        assert cluster.status.name == "running"
+        with Client(address) as check:  # type: ignore[no-untyped-call]
+            assert len(check.scheduler_info()["workers"]) == 1
+            assert check.submit(sum, [1, 2]).result() == 3

@@ -12,7 +12,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from flowtrack.orchestration.entities import FlowRunRecord, StateType
 from flowtrack.orchestration.errors import FlowRunCancelled, RunTimeout
 from flowtrack.orchestration.task_runners import ProcessPoolTaskRunner
 from flowtrack.tracking.entities import RunStatus
+from tests.fixtures.server import RunningServer, running_server
 
 CANCEL_BOUND_S = 6.0  # the engine polls for a cancel once a second; the rest is slack for busy machines
 
@@ -104,6 +105,40 @@ def test_a_cancel_interrupts_a_sync_task_body_in_the_thread_pool(client: Orchest
     flow_run_id = cancel_and_wait(client, "spinning", started, Ended(spinning))
     assert not still_counting(loops)
     assert hooked == ["Cancelled"]
+    [task_run] = client.read_task_runs(flow_run_id)
+    assert task_run.state_type is StateType.CANCELLED
+
+
+@pytest.fixture(scope="module")
+def server(module_db_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    home = tmp_path_factory.mktemp("interrupts-server")
+    with running_server(module_db_uri, home / "artifacts", env={"FLOWTRACK_HOME": str(home)}) as running:
+        yield running
+
+
+def test_a_cancel_through_a_server_interrupts_a_task_body(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWTRACK_TRACKING_URI", server.url)
+    monkeypatch.delenv("FLOWTRACK_API_URL", raising=False)
+    flowtrack.set_tracking_uri(server.url)
+    started = threading.Event()
+    loops: list[int] = []
+
+    @flowtrack.task
+    def spin_remote() -> None:
+        started.set()
+        while True:
+            loops.append(1)
+            time.sleep(0.05)
+
+    @flowtrack.flow
+    def served_spinning() -> None:
+        spin_remote.submit().result()
+
+    client = OrchestrationClient(server.url)
+    flow_run_id = cancel_and_wait(client, "served_spinning", started, Ended(served_spinning))
+    assert not still_counting(loops)
     [task_run] = client.read_task_runs(flow_run_id)
     assert task_run.state_type is StateType.CANCELLED
 

@@ -229,7 +229,11 @@ def _call_with_deadline(call: Callable[[], Any], timeout: float, scope: Scope) -
 
     worker = threading.Thread(target=target, name="flowtrack-timeout", daemon=True)
     worker.start()
-    worker.join(timeout)
+    try:
+        worker.join(timeout)
+    except KeyboardInterrupt:  # a Ctrl-C lands in the waiting (main) thread: the body stops with it
+        body.stop(KeyboardInterrupt)
+        raise
     if worker.is_alive():
         body.stop(TimedOutBody)
         raise RunTimeout(f"run exceeded its timeout of {timeout} s")
