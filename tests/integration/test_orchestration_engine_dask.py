@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 
 import flowtrack
+from flowtrack.orchestration.client import OrchestrationClient
 from flowtrack.orchestration.entities import FlowRunFilter, StateType
 from flowtrack.orchestration.states import State
 from flowtrack.orchestration.stores.registry import get_orchestration_store
@@ -99,3 +102,43 @@ def test_a_cluster_given_by_its_scheduler_address_runs_tasks_and_is_left_running
         with Client(address) as check:  # type: ignore[no-untyped-call]
             assert len(check.scheduler_info()["workers"]) == 1
             assert check.submit(sum, [1, 2]).result() == 3
+
+
+@flowtrack.task
+def lingers(seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_cancelled_flow_gives_its_dask_task_runs_up() -> None:
+    @flowtrack.flow(task_runner=DaskTaskRunner(cluster_kwargs={"n_workers": 1, "threads_per_worker": 1}))
+    def on_dask_cancelled() -> None:
+        lingers.submit(60).result()
+
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            on_dask_cancelled()
+        except BaseException as exc:  # noqa: BLE001 - the cancellation is what the test checks
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    client = OrchestrationClient()
+    deadline = time.monotonic() + 60
+    while not (runs := client.read_flow_runs(flow_name="on_dask_cancelled", state="running")):
+        assert time.monotonic() < deadline, "the flow run never showed up RUNNING"
+        time.sleep(0.05)
+    while not client.read_task_runs(runs[0].id):
+        assert time.monotonic() < deadline, "the task run was never submitted"
+        time.sleep(0.05)
+    asked = time.monotonic()
+    client.cancel_flow_run(runs[0].id)
+    worker.join(30)
+    assert not worker.is_alive()
+    assert time.monotonic() - asked < 15  # not the 60 s the task body would take
+    assert [type(exc).__name__ for exc in outcome] == ["FlowRunCancelled"]
+    assert client.read_flow_run(runs[0].id).state_type is StateType.CANCELLED
+    assert [run.state_type for run in client.read_task_runs(runs[0].id)] == [StateType.CANCELLED]
