@@ -90,6 +90,39 @@ def test_nested_runs_point_at_parent(tracking: str) -> None:
     assert "mlflow.parentRunId" not in ft.get_run(parent.info.run_id).data.tags
 
 
+def test_a_child_run_goes_to_its_parents_experiment_unless_one_was_chosen(tracking: str) -> None:
+    elsewhere = ft.create_experiment("elsewhere")
+    with ft.start_run(experiment_id=elsewhere), ft.start_run(nested=True) as child:
+        pass
+    assert ft.get_run(child.info.run_id).info.experiment_id == elsewhere
+    chosen = ft.set_experiment("chosen").experiment_id
+    with ft.start_run(experiment_id=elsewhere), ft.start_run(nested=True) as child:
+        pass
+    assert ft.get_run(child.info.run_id).info.experiment_id == chosen
+
+
+def test_runs_started_inside_a_flows_tasks_show_under_the_flows_run(tracking: str) -> None:
+    @ft.task
+    def train(name: str) -> str:
+        with ft.start_run(run_name=name, nested=True) as run:
+            ft.log_metric("score", len(name))
+            return run.info.run_id
+
+    @ft.flow(experiment="tuning")
+    def tune(names: list[str]) -> tuple[str, list[str]]:
+        active = ft.active_run()
+        assert active is not None
+        return active.info.run_id, [future.result() for future in train.map(names)]
+
+    flow_run_id, child_ids = tune(["a", "bb"])
+    tuning = ft.get_experiment_by_name("tuning")
+    assert tuning is not None
+    for child_id in child_ids:
+        child = ft.get_run(child_id)
+        assert child.info.experiment_id == tuning.experiment_id
+        assert child.data.tags["mlflow.parentRunId"] == flow_run_id
+
+
 def test_second_run_without_nested_is_refused(tracking: str) -> None:
     with ft.start_run() as run:
         with pytest.raises(RunAlreadyActive, match=run.info.run_id):

@@ -142,6 +142,11 @@ def delete_experiment(experiment_id: str) -> None:
 
 
 def _default_experiment_id() -> str:
+    return _chosen_experiment_id() or DEFAULT_EXPERIMENT_ID
+
+
+def _chosen_experiment_id() -> str | None:
+    """The experiment set with set_experiment() or named in the environment; None when nobody chose one."""
     if _active_experiment_id is not None:
         return _active_experiment_id
     for variable in ("FLOWTRACK_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"):
@@ -150,6 +155,19 @@ def _default_experiment_id() -> str:
     for variable in ("FLOWTRACK_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID"):
         if experiment_id := os.environ.get(variable):
             return experiment_id
+    return None
+
+
+def _experiment_of_new_run(experiment_id: str | None, parent_run_id: str | None) -> str:
+    """A child run goes where its parent is, unless an experiment was chosen: a flow's run lives in the
+    flow's experiment without any set_experiment(), and its children must show under it."""
+    if experiment_id:
+        return experiment_id
+    chosen = _chosen_experiment_id()
+    if chosen is not None:
+        return chosen
+    if parent_run_id:
+        return client().get_run(parent_run_id).info.experiment_id
     return DEFAULT_EXPERIMENT_ID
 
 
@@ -238,7 +256,7 @@ def _create(
         all_tags[system_tags.PARENT_RUN_ID] = parent_run_id
     if description:
         all_tags[system_tags.NOTE] = description
-    target = experiment_id or _default_experiment_id()
+    target = _experiment_of_new_run(experiment_id, parent_run_id)
     run = client().create_run(target, tags=all_tags, run_name=run_name)
     _save_process_artifacts(run.info.run_id, metadata)
     return run
