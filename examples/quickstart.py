@@ -1,9 +1,11 @@
-"""Track a few scikit-learn models with flowtrack: the script behind `flowtrack quickstart`.
+"""Train a few scikit-learn models in a flowtrack flow and track them: what `flowtrack quickstart` runs.
 
 Run it with ``python examples/quickstart.py`` (add ``--tracking-uri sqlite:///flowtrack.db`` to use a
-database file of your own). It trains ridge, random-forest and gradient-boosting regressors on scikit-learn's
-bundled diabetes dataset, one tracked run per model, with params, metrics (and a per-step training curve for
-boosting), a tag, the dataset as an input, and small artifacts. Then it prints the runs, best first.
+database file of your own). One flow run loads scikit-learn's bundled diabetes dataset in a task, then trains
+ridge, random-forest and gradient-boosting regressors in parallel tasks (``map`` on the thread pool). The flow
+run is a tracked run, and each model gets a child run under it with params, metrics (and a per-step training
+curve for boosting), a tag, the dataset as an input, and small artifacts. Then it prints the models, best
+first, and the commands that show the runs, the flow run and the web UI.
 
 Needs scikit-learn and pandas: ``pip install 'flowtrack[sklearn]'`` (matplotlib adds a plot per run).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import time
+from dataclasses import dataclass
 from typing import Any
 
 try:
@@ -58,51 +60,73 @@ def rmse(actual: Any, predicted: Any) -> float:
     return float(np.sqrt(mean_squared_error(actual, predicted)))
 
 
-def train_and_track(experiment_name: str = EXPERIMENT) -> list[Run]:
-    """Train every candidate in its own run; return the runs of this session, best (lowest rmse) first."""
-    experiment = ft.set_experiment(experiment_name)  # created on first use
+@dataclass(frozen=True)
+class Split:
+    """The training and test rows, the feature columns and the dataset the runs record as their input."""
+
+    train: Any
+    test: Any
+    features: list[str]
+    dataset: Any
+
+
+@ft.task
+def load_data(test_size: float) -> Split:
     data = load_diabetes(as_frame=True).frame  # 442 patients, 10 features; bundled with scikit-learn
-    train, test = train_test_split(data, test_size=0.25, random_state=42)
+    train, test = train_test_split(data, test_size=test_size, random_state=42)
     features = [column for column in data.columns if column != "target"]
     dataset = ft.data.from_pandas(
         train, source="sklearn.datasets.load_diabetes", targets="target", name="diabetes"
     )
-    session_start = time.time_ns() // 1_000_000
+    return Split(train, test, features, dataset)
 
+
+@ft.task(task_run_name="train-{run_name}")
+def train_candidate(run_name: str, split: Split) -> str:
+    """Train one candidate in a child run of the flow's run; return the child run's id."""
+    estimator, params = next((est, kw) for name, est, kw in CANDIDATES if name == run_name)
+    train, test, features = split.train, split.test, split.features
+    with ft.start_run(run_name=run_name, nested=True) as run:
+        ft.set_tag("model_family", estimator.__name__)
+        ft.log_params(params)
+        ft.log_input(split.dataset, context="training")
+        model = estimator(random_state=42, **params).fit(train[features], train["target"])
+        predicted = model.predict(test[features])
+        ft.log_metrics(
+            {
+                "rmse": rmse(test["target"], predicted),
+                "mae": float(mean_absolute_error(test["target"], predicted)),
+                "r2": float(r2_score(test["target"], predicted)),
+            }
+        )
+        if hasattr(model, "staged_predict"):  # boosting adds trees one by one: log the curve per step
+            for step, staged in enumerate(model.staged_predict(test[features])):
+                ft.log_metric("val_rmse", rmse(test["target"], staged), step=step)
+        ft.log_dict({"features": features, "target": "disease progression after one year"}, "features.json")
+        log_prediction_plot(test["target"], predicted)
+    return run.info.run_id
+
+
+@ft.flow(name="quickstart", experiment=EXPERIMENT, flow_run_name="train-models")
+def train_models(test_size: float = 0.25) -> list[str]:
+    """Load the data once, train every candidate in parallel; return the child run ids."""
+    split = load_data(test_size)
+    futures = train_candidate.map([name for name, _, _ in CANDIDATES], ft.unmapped(split))
     with Progress() as progress:
-        bar = progress.add_task("Training", total=len(CANDIDATES))
-        for run_name, estimator, params in CANDIDATES:
-            progress.update(bar, description=f"Training {run_name}")
-            with ft.start_run(run_name=run_name):
-                ft.set_tag("model_family", estimator.__name__)
-                ft.log_params(params)
-                ft.log_input(dataset, context="training")
-                model = estimator(random_state=42, **params).fit(train[features], train["target"])
-                predicted = model.predict(test[features])
-                ft.log_metrics(
-                    {
-                        "rmse": rmse(test["target"], predicted),
-                        "mae": float(mean_absolute_error(test["target"], predicted)),
-                        "r2": float(r2_score(test["target"], predicted)),
-                    }
-                )
-                if hasattr(model, "staged_predict"):  # boosting adds trees one by one: log the curve per step
-                    for step, staged in enumerate(model.staged_predict(test[features])):
-                        ft.log_metric("val_rmse", rmse(test["target"], staged), step=step)
-                ft.log_dict(
-                    {"features": features, "target": "disease progression after one year"}, "features.json"
-                )
-                log_prediction_plot(test["target"], predicted)
+        bar = progress.add_task("Training", total=len(futures))
+        for _ in ft.as_completed(futures):
             progress.advance(bar)
-        progress.update(bar, description=f"Trained {len(CANDIDATES)} models")
+        progress.update(bar, description=f"Trained {len(futures)} models")
+    return [future.result() for future in futures]
 
-    runs: list[Run] = ft.search_runs(
-        experiment_ids=[experiment.experiment_id],
-        filter_string=f"attributes.start_time >= {session_start}",
-        order_by=["metrics.rmse ASC"],
-        output_format="list",
-    )
-    return runs
+
+def train_and_track(experiment_name: str = EXPERIMENT) -> tuple[Run, list[Run]]:
+    """Run the flow; return its tracked run and the models' runs, best (lowest rmse) first."""
+    state = train_models.with_options(experiment=experiment_name)(return_state=True)
+    child_ids = state.result()
+    runs = sorted((ft.get_run(run_id) for run_id in child_ids), key=lambda run: run.data.metrics["rmse"])
+    flow_run = ft.get_run(runs[0].data.tags["mlflow.parentRunId"])
+    return flow_run, runs
 
 
 def log_prediction_plot(actual: Any, predicted: Any) -> None:
@@ -122,10 +146,12 @@ def log_prediction_plot(actual: Any, predicted: Any) -> None:
     plt.close(figure)
 
 
-def print_results(runs: list[Run], experiment_name: str, tracking_uri: str | None = None) -> None:
-    """A table of the runs, best first, and the commands that show more."""
+def print_results(
+    flow_run: Run, runs: list[Run], experiment_name: str, tracking_uri: str | None = None
+) -> None:
+    """A table of the models' runs, best first, and the commands that show more."""
     console = Console(highlight=False, soft_wrap=True)  # never break a command line in two
-    table = Table(title=f"Experiment {escape(experiment_name)!r}: this session's runs, best first")
+    table = Table(title=f"Experiment {escape(experiment_name)!r}: the models of this flow run, best first")
     for column in ("run id", "name", "rmse", "mae", "r2", "params"):
         table.add_column(column, justify="right" if column in ("rmse", "mae", "r2") else "left")
     for run in runs:
@@ -138,17 +164,19 @@ def print_results(runs: list[Run], experiment_name: str, tracking_uri: str | Non
             escape(params),
         )
     console.print(table)
-    if not runs:
-        return
     best = runs[0]
     uri = f" --tracking-uri {shlex.quote(tracking_uri)}" if tracking_uri else ""
+    flow_run_id = flow_run.data.tags["flowtrack.flowRunId"]
     console.print(
         f"Best model: [bold]{escape(best.info.run_name)}[/] (rmse {best.data.metrics['rmse']:.3f})\n"
     )
-    console.print("Look at the runs:")
+    console.print("Look at the runs and the flow run that made them:")
     console.print(f"  [cyan]flowtrack runs list --experiment {shlex.quote(experiment_name)}{uri}[/]")
     console.print(f"  [cyan]flowtrack runs describe {best.info.run_id}{uri}[/]")
-    console.print("  [cyan]flowtrack ui[/]  [dim](the web UI comes with the server)[/]")
+    console.print(f"  [cyan]flowtrack flow-runs inspect {flow_run_id}{uri}[/]")
+    console.print(
+        f"  [cyan]flowtrack ui{uri}[/]  [dim]then open http://127.0.0.1:5000/flow-runs/{flow_run_id}[/]"
+    )
     console.print(f"[dim]Runs are stored in {escape(ft.get_tracking_uri())}[/]")
 
 
@@ -156,8 +184,8 @@ def run(experiment_name: str = EXPERIMENT, tracking_uri: str | None = None) -> l
     """Train, track and report; ``tracking_uri`` defaults to the embedded store in $FLOWTRACK_HOME."""
     if tracking_uri:
         ft.set_tracking_uri(tracking_uri)
-    runs = train_and_track(experiment_name)
-    print_results(runs, experiment_name, tracking_uri)
+    flow_run, runs = train_and_track(experiment_name)
+    print_results(flow_run, runs, experiment_name, tracking_uri)
     return runs
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from flowtrack.config.settings import load_settings
+from flowtrack.orchestration.client import OrchestrationClient
+from flowtrack.orchestration.entities import StateType
 from flowtrack.tracking.client import TrackingClient
 from flowtrack.tracking.entities import Run
+from tests.fixtures.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "quickstart.py"
@@ -32,10 +39,20 @@ def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     return subprocess.run(list(args), capture_output=True, text=True, timeout=300, check=False, cwd=cwd)
 
 
-def _quickstart_runs(client: TrackingClient) -> list[Run]:
-    experiment = client.get_experiment_by_name("quickstart")
+def _quickstart_runs(client: TrackingClient, experiment_name: str = "quickstart") -> list[Run]:
+    """The models' runs (children of a flow's run), best first."""
+    experiment = client.get_experiment_by_name(experiment_name)
     assert experiment is not None
-    return list(client.search_runs([experiment.experiment_id], order_by=["metrics.rmse ASC"]))
+    runs = client.search_runs([experiment.experiment_id], order_by=["metrics.rmse ASC"])
+    return [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+
+
+def _flow_runs(client: TrackingClient, experiment_name: str = "quickstart") -> list[Run]:
+    """The tracked runs of the quickstart flow's runs."""
+    experiment = client.get_experiment_by_name(experiment_name)
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id])
+    return [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
 
 
 def test_quickstart_tracks_six_runs_and_says_what_to_do_next() -> None:
@@ -58,7 +75,19 @@ def test_quickstart_tracks_six_runs_and_says_what_to_do_next() -> None:
     boosting = next(run for run in runs if run.info.run_name == "boosting-lr-0.05")
     assert len(client.get_metric_history(boosting.info.run_id, "val_rmse")) == 150
 
+    (flow_run,) = _flow_runs(client)
+    assert flow_run.info.run_name == "train-models"
+    assert flow_run.info.status == "FINISHED"
+    assert {run.data.tags["mlflow.parentRunId"] for run in runs} == {flow_run.info.run_id}
+    flow_run_id = flow_run.data.tags["flowtrack.flowRunId"]
+    orchestration = OrchestrationClient(load_settings().resolved_tracking_uri())
+    assert orchestration.read_flow_run(flow_run_id).state_type is StateType.COMPLETED
+    task_runs = orchestration.read_task_runs(flow_run_id)
+    assert sorted(run.name for run in task_runs) == ["load_data-0", *sorted(f"train-{n}" for n in RUN_NAMES)]
+    assert {run.state_type for run in task_runs} == {StateType.COMPLETED}
+
     best = runs[0]
+    assert f"flowtrack flow-runs inspect {flow_run_id}" in done.stdout
     assert "flowtrack runs list --experiment quickstart" in done.stdout
     assert f"flowtrack runs describe {best.info.run_id}" in done.stdout
     assert "flowtrack ui" in done.stdout
@@ -78,7 +107,7 @@ def test_quickstart_with_tracking_uri_leaves_the_default_store_alone(
     assert done.returncode == 0, done.stderr
     experiment = TrackingClient(uri).get_experiment_by_name("demo")
     assert experiment is not None
-    assert len(TrackingClient(uri).search_runs([experiment.experiment_id])) == len(RUN_NAMES)
+    assert len(TrackingClient(uri).search_runs([experiment.experiment_id])) == len(RUN_NAMES) + 1
     assert not (flowtrack_home / "flowtrack.db").exists()
     assert f"--tracking-uri {uri}" in done.stdout
 
@@ -99,7 +128,7 @@ def test_example_script_runs_standalone(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     experiment = TrackingClient(uri).get_experiment_by_name("quickstart")
     assert experiment is not None
-    runs = TrackingClient(uri).search_runs([experiment.experiment_id])
+    runs = _quickstart_runs(TrackingClient(uri))
     assert {run.info.run_name for run in runs} == RUN_NAMES
 
 
@@ -118,3 +147,36 @@ def test_missing_scikit_learn_names_the_extra() -> None:
     assert done.returncode == 1
     assert "pip install 'flowtrack[sklearn]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_quickstart_ui_serves_the_experiment_and_opens_it(tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    port = free_port()
+    env = {**os.environ, "BROWSER": f"{browser} %s"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flowtrack", "quickstart", "--ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (opened.exists() and opened.read_text().strip()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the browser was never opened"
+            time.sleep(0.2)
+        experiment = store().get_experiment_by_name("quickstart")
+        assert experiment is not None
+        url = opened.read_text().strip()
+        assert url == f"http://127.0.0.1:{port}/experiments/{experiment.experiment_id}"
+        with urllib.request.urlopen(url, timeout=10) as page:
+            assert page.status == 200
+            assert '<div id="root">' in page.read().decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=30)
+    assert f"Opened {url}" in stdout

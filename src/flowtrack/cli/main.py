@@ -60,6 +60,7 @@ def root(
     "given. Needs scikit-learn: [cyan]pip install 'flowtrack\\[sklearn]'[/].\n\n"
     "Examples:\n\n"
     "  [cyan]flowtrack quickstart[/]\n\n"
+    "  [cyan]flowtrack quickstart --ui[/]\n\n"
     "  [cyan]flowtrack quickstart --tracking-uri sqlite:///flowtrack.db[/]",
 )
 def quickstart(
@@ -67,15 +68,27 @@ def quickstart(
         str, typer.Option("--experiment", "-e", metavar="NAME", help="Experiment to log the runs to.")
     ] = "quickstart",
     tracking_uri: TrackingUriOption = None,
+    ui: Annotated[
+        bool,
+        typer.Option("--ui", help="Then serve the web UI on --port and open the experiment in a browser."),
+    ] = False,
+    port: server.PortOption = server.DEFAULT_PORT,
 ) -> None:
-    """Train a few scikit-learn models on a bundled dataset, track every run, and show how to look at them."""
+    """Train a few scikit-learn models in a flow on a bundled dataset, track every one, show how to look."""
     try:
         import sklearn  # noqa: F401
     except ImportError as exc:
         raise MissingDependency("scikit-learn", "sklearn") from exc
     from flowtrack.cli import quickstart as example
 
-    example.run(experiment, tracking_uri)
+    runs = example.run(experiment, tracking_uri)
+    if ui:
+        page = f"/experiments/{runs[0].info.experiment_id}"
+        if tracking_uri and tracking_uri.startswith(("http://", "https://")):  # the UI is that server's
+            server.open_page(tracking_uri.rstrip("/") + page)
+            return
+        config = server.server_config(tracking_uri, None, None, True, "127.0.0.1", port, 1, 5 * 2**30)
+        server.run(config, open_path=page)
 
 
 def main() -> None:

@@ -7,10 +7,13 @@ source tree.
 from __future__ import annotations
 
 import runpy
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowtrack.exceptions import FlowtrackError
+
+if TYPE_CHECKING:
+    from flowtrack.tracking.entities import Run
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 _CANDIDATES = (
@@ -26,14 +29,9 @@ def example_path() -> Path:
     raise FlowtrackError("the quickstart example is missing from this installation; reinstall flowtrack")
 
 
-def run(experiment_name: str, tracking_uri: str | None) -> None:
-    arguments = ["--experiment", experiment_name]
-    if tracking_uri:
-        arguments += ["--tracking-uri", tracking_uri]
+def run(experiment_name: str, tracking_uri: str | None) -> list[Run]:
+    """Run the example's ``run``; returns the models' runs, best first."""
     script = example_path()
-    saved_argv = sys.argv
-    sys.argv = [str(script), *arguments]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    finally:
-        sys.argv = saved_argv
+    example = runpy.run_path(str(script), run_name="flowtrack_quickstart")
+    runs: list[Run] = example["run"](experiment_name, tracking_uri)
+    return runs

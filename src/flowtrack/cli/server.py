@@ -6,6 +6,8 @@ Only Typer is imported at the top: FastAPI, uvicorn and the database drivers loa
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -68,6 +70,9 @@ UploadOption = Annotated[
     ),
 ]
 AccessLogOption = Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")]
+OpenOption = Annotated[
+    bool, typer.Option("--open/--no-open", help="Open the web UI in a browser once the server answers.")
+]
 
 _EXAMPLES = (
     "Examples:\n\n"
@@ -113,17 +118,26 @@ def ui(
     host: HostOption = "127.0.0.1",
     port: PortOption = DEFAULT_PORT,
     workers: WorkersOption = 1,
+    open_browser: OpenOption = False,
 ) -> None:
-    """Start the server to browse runs (the web UI is coming; the REST API and /docs work now)."""
-    start(
-        backend_store_uri, artifacts_destination, default_artifact_root, serve_artifacts, host, port, workers
+    """Start the server and browse experiments, runs, models and flow runs in the web UI."""
+    config = server_config(
+        backend_store_uri,
+        artifacts_destination,
+        default_artifact_root,
+        serve_artifacts,
+        host,
+        port,
+        workers,
+        parse_size("5GiB"),
     )
+    run(config, open_path="/" if open_browser else None)
 
 
 UI_EPILOG = (
     "The same server as [cyan]flowtrack server start[/].\n\n"
     "Examples:\n\n"
-    "  [cyan]flowtrack ui[/]\n\n"
+    "  [cyan]flowtrack ui --open[/]\n\n"
     "  [cyan]flowtrack ui --backend-store-uri sqlite:///flowtrack.db --port 5001[/]"
 )
 
@@ -176,14 +190,51 @@ def _is_url(uri: str) -> bool:
     return uri.startswith(("http://", "https://"))
 
 
-def run(config: ServerConfig, *, access_log: bool = False) -> None:
+def run(config: ServerConfig, *, access_log: bool = False, open_path: str | None = None) -> None:
+    """Serve until interrupted; with ``open_path``, open that page of the UI in a browser once it answers."""
     from flowtrack.server.runner import prepare, serve
 
     if config.workers > 1:
         prepare(config)  # migrate once, and fail here with a clear message, before the workers start
     _announce(config)
+    if open_path is not None:
+        open_when_ready(config.url, open_path)
     if not serve(config, access_log=access_log):
         raise typer.Exit(1)
+
+
+def open_when_ready(base_url: str, path: str, timeout_s: float = 60.0) -> None:
+    """Open ``base_url + path`` in a browser once ``/health`` answers (in the background)."""
+
+    def wait_then_open() -> None:
+        deadline = time.monotonic() + timeout_s
+        while not _answers(f"{base_url}/health"):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        open_page(base_url + path, "Ctrl-C stops the server.")
+
+    threading.Thread(target=wait_then_open, name="open-ui", daemon=True).start()
+
+
+def open_page(url: str, note: str = "") -> None:
+    """Open ``url`` in a browser, or say it when there is no browser to open (a server, CI)."""
+    import webbrowser
+
+    if webbrowser.open(url):
+        output.say(f"Opened [cyan]{url}[/] in your browser. {note}".rstrip())
+    else:
+        output.say(f"Open [cyan]{url}[/] in a browser. {note}".rstrip())
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return int(response.status) == 200
+    except OSError:
+        return False
 
 
 def _announce(config: ServerConfig) -> None:
