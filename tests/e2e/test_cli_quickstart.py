@@ -149,13 +149,39 @@ def test_missing_scikit_learn_names_the_extra() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_quickstart_ui_serves_the_experiment_and_opens_it(tmp_path: Path) -> None:
+def recording_browser(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose web browser (``$BROWSER``) writes the URL it is given to the returned file."""
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser"
     browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
     browser.chmod(0o755)
+    return {**os.environ, "BROWSER": f"{browser} %s"}, opened
+
+
+def opened_url(process: subprocess.Popen[str], opened: Path, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while not (opened.exists() and opened.read_text().strip()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the browser was never opened"
+        time.sleep(0.2)
+    return opened.read_text().strip()
+
+
+def assert_serves_the_app(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=10) as page:
+        assert page.status == 200
+        assert '<div id="root">' in page.read().decode()
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=30)
+    return stdout
+
+
+def test_quickstart_ui_serves_the_experiment_and_opens_it(tmp_path: Path) -> None:
+    env, opened = recording_browser(tmp_path)
     port = free_port()
-    env = {**os.environ, "BROWSER": f"{browser} %s"}
     process = subprocess.Popen(
         [sys.executable, "-m", "flowtrack", "quickstart", "--ui", "--port", str(port)],
         env=env,
@@ -164,19 +190,29 @@ def test_quickstart_ui_serves_the_experiment_and_opens_it(tmp_path: Path) -> Non
         text=True,
     )
     try:
-        deadline = time.monotonic() + 240
-        while not (opened.exists() and opened.read_text().strip()):
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the browser was never opened"
-            time.sleep(0.2)
+        url = opened_url(process, opened, timeout_s=240)
         experiment = store().get_experiment_by_name("quickstart")
         assert experiment is not None
-        url = opened.read_text().strip()
         assert url == f"http://127.0.0.1:{port}/experiments/{experiment.experiment_id}"
-        with urllib.request.urlopen(url, timeout=10) as page:
-            assert page.status == 200
-            assert '<div id="root">' in page.read().decode()
+        assert_serves_the_app(url)
     finally:
-        process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=30)
+        stdout = stop(process)
     assert f"Opened {url}" in stdout
+
+
+def test_ui_open_opens_the_app_once_the_server_answers(tmp_path: Path) -> None:
+    env, opened = recording_browser(tmp_path)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flowtrack", "ui", "--open", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = opened_url(process, opened, timeout_s=60)
+        assert url == f"http://127.0.0.1:{port}/"
+        assert_serves_the_app(url)
+    finally:
+        stop(process)

@@ -95,8 +95,9 @@ def start(
     workers: WorkersOption = 1,
     max_upload_size: UploadOption = "5GiB",
     access_log: AccessLogOption = False,
+    open_browser: OpenOption = False,
 ) -> None:
-    """Start the tracking server: MLflow's REST API, so the mlflow client and flowtrack can log to it."""
+    """Start the server: MLflow's REST API, the orchestration API and the web UI, on one port."""
     config = server_config(
         backend_store_uri,
         artifacts_destination,
@@ -107,7 +108,7 @@ def start(
         workers,
         parse_size(max_upload_size),
     )
-    run(config, access_log=access_log)
+    run(config, access_log=access_log, open_path="/" if open_browser else None)
 
 
 def ui(
@@ -121,7 +122,7 @@ def ui(
     open_browser: OpenOption = False,
 ) -> None:
     """Start the server and browse experiments, runs, models and flow runs in the web UI."""
-    config = server_config(
+    start(
         backend_store_uri,
         artifacts_destination,
         default_artifact_root,
@@ -129,9 +130,8 @@ def ui(
         host,
         port,
         workers,
-        parse_size("5GiB"),
+        open_browser=open_browser,
     )
-    run(config, open_path="/" if open_browser else None)
 
 
 UI_EPILOG = (

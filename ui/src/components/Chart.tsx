@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { useThemeVersion } from "../theme";
 
 export interface Series {
   label: string;
@@ -47,13 +48,7 @@ interface Props {
 export function Chart({ series, xMode, logY = false, height = 280, title, kind = "lines", xLabel }: Props) {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const [theme, setTheme] = useState(0); // redraw with the new colors when the system theme changes
-  useEffect(() => {
-    const query = window.matchMedia("(prefers-color-scheme: dark)");
-    const changed = () => setTheme((t) => t + 1);
-    query.addEventListener("change", changed);
-    return () => query.removeEventListener("change", changed);
-  }, []);
+  const theme = useThemeVersion();
 
   useEffect(() => {
     const element = holder.current;

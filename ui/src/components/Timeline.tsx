@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { StateType } from "../api";
 import { formatSpan, isFinal, stateColors } from "../flowState";
 import { formatDuration } from "../format";
+import { useThemeVersion } from "../theme";
 
 export interface TimelineItem {
   id: string;
@@ -59,7 +60,7 @@ export function Timeline({ items, start, end, selectedId, links, onSelect }: Pro
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(800);
   const [hover, setHover] = useState<{ index: number; x: number; y: number } | null>(null);
-  const [theme, setTheme] = useState(0);
+  const theme = useThemeVersion();
   const [scrollTop, setScrollTop] = useState(0);
   const rows = useMemo(
     () => [...items].sort((a, b) => anchor(a) - anchor(b)),
@@ -82,12 +83,6 @@ export function Timeline({ items, start, end, selectedId, links, onSelect }: Pro
   const height = Math.min(MAX_HEIGHT, AXIS + rows.length * ROW + 2);
   const total = AXIS + rows.length * ROW;
 
-  useEffect(() => {
-    const query = window.matchMedia("(prefers-color-scheme: dark)");
-    const changed = () => setTheme((t) => t + 1);
-    query.addEventListener("change", changed);
-    return () => query.removeEventListener("change", changed);
-  }, []);
   useEffect(() => {
     const element = scroller.current;
     if (!element) return;
