@@ -257,3 +257,149 @@ def test_history_of_one_step_is_bucketed_by_time(mlflow_api: MlflowApi, long_run
     assert found["timestamps"] == sorted(found["timestamps"])
     assert found["timestamps"][found["values"].index(9.0)] == 150
     assert set(found["steps"]) == {0}
+
+
+# -- nested runs -------------------------------------------------------------------------------------------
+PARENT_TAG = "mlflow.parentRunId"
+
+
+@pytest.fixture(scope="module")
+def tree(mlflow_api: MlflowApi) -> dict[str, str]:
+    """train (children a, b, c and a deleted d; a has a child a1), lone, and stray: a child of a run in
+    another experiment. Names are run ids' keys; loss orders the children c < a < b."""
+    experiment_id = mlflow_api.create_experiment()
+    other = mlflow_api.create_experiment()
+    ids = {"experiment": experiment_id}
+
+    def run(name: str, start: int, parent: str | None = None, loss: float | None = None) -> str:
+        tags = [{"key": PARENT_TAG, "value": ids[parent]}] if parent else []
+        where = other if name == "elsewhere" else experiment_id
+        created = mlflow_api.create_run(where, run_name=name, start_time=start, tags=tags)
+        run_id: str = created["info"]["run_id"]
+        if loss is not None:
+            metric = {"key": "loss", "value": loss, "timestamp": 1, "step": 0}
+            mlflow_api.ok(mlflow_api.post("runs/log-batch", {"run_id": run_id, "metrics": [metric]}))
+        ids[name] = run_id
+        return run_id
+
+    run("train", 3000)
+    run("lone", 2000)
+    run("elsewhere", 1000)
+    run("stray", 1500, parent="elsewhere")
+    run("a", 3001, parent="train", loss=2.0)
+    run("b", 3002, parent="train", loss=3.0)
+    run("c", 3003, parent="train", loss=1.0)
+    run("d", 3004, parent="train", loss=0.5)
+    run("a1", 3005, parent="a")
+    mlflow_api.ok(mlflow_api.post("runs/delete", {"run_id": ids["d"]}))
+    return ids
+
+
+def _table(api: MlflowApi, tree: dict[str, str], **fields: Any) -> Any:
+    body = {"experiment_ids": [tree["experiment"]], "metrics": ["loss"], "params": [], "tags": [], **fields}
+    return api.ok(_v1(api, "runs/table", body))
+
+
+def test_top_level_runs_carry_their_child_count(mlflow_api: MlflowApi, tree: dict[str, str]) -> None:
+    found = _table(mlflow_api, tree, top_level_only=True)
+    # stray's parent is in another experiment: it stays at the top instead of vanishing
+    assert found["total"] == 3
+    assert [(row["run_name"], row["child_count"]) for row in found["runs"]] == [
+        ("train", 3),
+        ("lone", 0),
+        ("stray", 0),
+    ]
+    paged = _table(mlflow_api, tree, top_level_only=True, offset=1, limit=1)
+    assert [row["run_name"] for row in paged["runs"]] == ["lone"]
+    assert paged["total"] == 3
+    with_deleted = _table(mlflow_api, tree, top_level_only=True, view_type="ALL")
+    assert [row["child_count"] for row in with_deleted["runs"]] == [4, 0, 0]
+
+
+def test_children_of_a_run_follow_the_sort(mlflow_api: MlflowApi, tree: dict[str, str]) -> None:
+    found = _table(mlflow_api, tree, parent_run_id=tree["train"], order_by=["metrics.loss ASC"])
+    assert found["total"] == 3
+    assert [(row["run_name"], row["child_count"]) for row in found["runs"]] == [("c", 0), ("a", 1), ("b", 0)]
+    assert all(row["tags"] == {} for row in found["runs"])
+    grandchildren = _table(mlflow_api, tree, parent_run_id=tree["a"])
+    assert [row["run_name"] for row in grandchildren["runs"]] == ["a1"]
+    deleted = _table(mlflow_api, tree, parent_run_id=tree["train"], view_type="DELETED_ONLY")
+    assert [row["run_name"] for row in deleted["runs"]] == ["d"]
+    assert _table(mlflow_api, tree, parent_run_id=tree["lone"]) == {"offset": 0, "runs": [], "total": 0}
+
+
+def test_a_flat_table_has_no_child_count(mlflow_api: MlflowApi, tree: dict[str, str]) -> None:
+    found = _table(mlflow_api, tree, filter="attributes.run_name LIKE 'a%'")
+    assert sorted(row["run_name"] for row in found["runs"]) == ["a", "a1"]
+    assert all("child_count" not in row for row in found["runs"])
+    matching = _table(mlflow_api, tree, top_level_only=True, filter="metrics.loss > 0")
+    assert matching["total"] == 0  # every run with a loss is a child
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"parent_run_id": ""}, "parent_run_id"),
+        ({"parent_run_id": "x" * 300}, "parent_run_id"),
+        ({"parent_run_id": 5}, "parent_run_id"),
+        ({"top_level_only": "maybe"}, "top_level_only"),
+        ({"top_level_only": True, "parent_run_id": "abc"}, "top_level_only"),
+    ],
+)
+def test_nesting_refuses_bad_input(
+    mlflow_api: MlflowApi, tree: dict[str, str], change: dict[str, Any], field: str
+) -> None:
+    response = _v1(mlflow_api, "runs/table", {"experiment_ids": [tree["experiment"]], **change})
+    assert response.status_code == 400, response.text
+    assert field in response.json()["message"]
+
+
+def test_a_nested_page_costs_a_fixed_number_of_queries(store: Any) -> None:
+    """Four statements (page, total, keys, child counts) whether the page holds 2 parents or 30."""
+    import sqlalchemy as sa
+
+    from flowtrack.server.services.ui_reads import UiReadService
+    from flowtrack.tracking.entities import RunTag
+    from flowtrack.tracking.stores.sql.ui_reads import KeySelection, Nesting
+
+    experiment_id = store.create_experiment(f"nest-{uuid.uuid4().hex[:8]}", None, [])
+    service = UiReadService(store)
+
+    def statements_for_a_page() -> tuple[int, list[int]]:
+        seen: list[str] = []
+
+        def record(*args: Any) -> None:
+            if args[2].lstrip().upper().startswith("SELECT"):  # not SQLite's explicit BEGIN
+                seen.append(args[2])
+
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+        try:
+            page = service.run_table(
+                [experiment_id],
+                None,
+                [],
+                "ACTIVE_ONLY",
+                0,
+                100,
+                KeySelection([], None, []),
+                count=True,
+                nesting=Nesting(top_level_only=True),
+            )
+        finally:
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+        return len(seen), sorted(row["child_count"] for row in page["runs"])
+
+    def family(children: int) -> None:
+        parent = store.create_run(experiment_id, "u", 1, "parent", [])
+        for _ in range(children):
+            store.create_run(experiment_id, "u", 2, "child", [RunTag(PARENT_TAG, parent.info.run_id)])
+
+    family(2)
+    family(0)
+    small = statements_for_a_page()
+    for children in range(28):
+        family(children % 3)
+    large = statements_for_a_page()
+    assert small == (4, [0, 2])
+    assert large[0] == 4
+    assert large[1] == sorted([0, 2] + [children % 3 for children in range(28)])

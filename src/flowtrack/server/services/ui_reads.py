@@ -15,7 +15,7 @@ from flowtrack.tracking import search, validation
 from flowtrack.tracking.stores.base import TrackingStore
 from flowtrack.tracking.stores.sql.convert import experiment_key
 from flowtrack.tracking.stores.sql.store import SqlTrackingStore
-from flowtrack.tracking.stores.sql.ui_reads import Group, KeySelection, UiReads
+from flowtrack.tracking.stores.sql.ui_reads import FLAT, Group, KeySelection, Nesting, UiReads
 
 MAX_TABLE_ROWS = 5_000
 MAX_HISTORY_POINTS = 200_000
@@ -58,6 +58,7 @@ class UiReadService:
         keys: KeySelection,
         *,
         count: bool,
+        nesting: Nesting = FLAT,
     ) -> Json:
         page = self.reads.run_table(
             _experiment_keys(experiment_ids),
@@ -68,6 +69,7 @@ class UiReadService:
             _bounded("limit", limit, 1, MAX_TABLE_ROWS),
             _checked_keys(keys),
             count=count,
+            nesting=_checked_nesting(nesting),
         )
         result: Json = {"offset": offset, "runs": page.rows}
         if page.total is not None:
@@ -122,6 +124,17 @@ def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
         raise InvalidArgument("experiment_ids must name at least one experiment", field="experiment_ids")
     checked = [validation.validate_experiment_id(value, "experiment_ids") for value in experiment_ids]
     return [experiment_key(value) for value in checked]
+
+
+def _checked_nesting(nesting: Nesting) -> Nesting:
+    if nesting.parent_run_id is None:
+        return nesting
+    if nesting.top_level_only:
+        # A run with a parent is never at the top level: both together would always answer nothing.
+        raise InvalidArgument(
+            "top_level_only and parent_run_id exclude each other; set one", field="top_level_only"
+        )
+    return Nesting(parent_run_id=validation.validate_run_id(nesting.parent_run_id, "parent_run_id"))
 
 
 def _checked_keys(keys: KeySelection) -> KeySelection:

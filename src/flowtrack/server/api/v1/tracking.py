@@ -1,6 +1,7 @@
 """``/api/v1`` reads the web UI needs and MLflow's REST API lacks.
 
-- ``POST /api/v1/runs/table``: one page of an experiment's runs with only the chosen columns, and the total.
+- ``POST /api/v1/runs/table``: one page of an experiment's runs with only the chosen columns, and the total;
+  ``top_level_only`` / ``parent_run_id`` page through the run tree, each row then carrying ``child_count``.
 - ``POST /api/v1/runs/groups``: how many matching runs have each value of a param (and a metric's range).
 - ``GET /api/v1/experiments/columns``: the param, metric and tag keys an experiment's runs use.
 - ``POST /api/v1/metrics/histories``: many runs' histories in one request, each downsampled to
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from flowtrack.server.api.mlflow.schemas import EnumValue, Text
 from flowtrack.server.responses import OrjsonResponse
 from flowtrack.server.services.ui_reads import DEFAULT_HISTORY_POINTS, UiReadService
-from flowtrack.tracking.stores.sql.ui_reads import KeySelection
+from flowtrack.tracking.stores.sql.ui_reads import KeySelection, Nesting
 
 router = APIRouter(prefix="/api/v1", tags=["ui"])
 
@@ -46,6 +47,8 @@ class RunTableRequest(_Body):
     metrics: list[Text] | None = None
     tags: list[Text] | None = None
     count: bool = True
+    top_level_only: bool = False
+    parent_run_id: Text | None = None
 
 
 class GroupsRequest(_Body):
@@ -76,6 +79,7 @@ def run_table(body: RunTableRequest, service: UiReads) -> Response:
             body.limit,
             keys,
             count=body.count,
+            nesting=Nesting(body.top_level_only, body.parent_run_id),
         )
     )
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from flowtrack.exceptions import RunNotFound
+from flowtrack.tracking import system_tags
 from flowtrack.tracking.filters import Comparison, OrderBy
 from flowtrack.tracking.stores.sql import queries
 from flowtrack.tracking.stores.sql.convert import decode_value
@@ -41,6 +42,18 @@ class KeySelection:
     params: Sequence[str] | None = None
     metrics: Sequence[str] | None = None
     tags: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Nesting:
+    """Which level of the run tree a page shows: the top (``top_level_only``), the children of one run
+    (``parent_run_id``), or, with neither, every run flat."""
+
+    top_level_only: bool = False
+    parent_run_id: str | None = None
+
+
+FLAT = Nesting()
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,13 @@ class UiReads:
         keys: KeySelection,
         *,
         count: bool,
+        nesting: Nesting = FLAT,
     ) -> RunTablePage:
+        """One page and (with ``count``) the total; rows of a nested page carry ``child_count``.
+
+        Three or four queries whatever the page size: the page, the total, the page's keys, and the
+        children counts of a nested page.
+        """
         stmt, values = queries.run_search(
             self._dialect,
             experiment_ids=experiment_keys,
@@ -114,6 +133,12 @@ class UiReads:
             limit=limit,
             offset=offset,
         )
+        if nesting.top_level_only:
+            stmt = stmt.where(_top_level(stages))
+        if nesting.parent_run_id is not None:
+            stmt = stmt.where(_child_of(sa.bindparam("parent_run_id")))
+            values = {**values, "parent_run_id": nesting.parent_run_id}
+        nested = nesting.top_level_only or nesting.parent_run_id is not None
         with self._engine.connect() as conn:
             rows = conn.execute(stmt, values).mappings().all()
             total = None
@@ -124,7 +149,12 @@ class UiReads:
                 total = int(conn.execute(counted, values).scalar_one())
             ids = [str(row["run_uuid"]) for row in rows]
             data = _run_data(conn, ids, keys)
-        return RunTablePage(total, [_row(row, data.get(str(row["run_uuid"]), {})) for row in rows])
+            children = _child_counts(conn, ids, experiment_keys, stages) if nested else None
+        page = [_row(row, data.get(str(row["run_uuid"]), {})) for row in rows]
+        if children is not None:
+            for row in page:
+                row["child_count"] = children.get((row["run_id"], int(row["experiment_id"])), 0)
+        return RunTablePage(total, page)
 
     def groups(
         self,
@@ -310,6 +340,61 @@ def _row(row: Mapping[Any, Any], data: Mapping[str, Json]) -> Json:
         "metrics": data.get("metrics", {}),
         "tags": data.get("tags", {}),
     }
+
+
+def _child_of(parent_id: Any) -> sa.ColumnElement[bool]:
+    """The run is tagged as a child of ``parent_id`` (a column or a bound value)."""
+    tag = tags.alias("parent_tag")
+    return sa.exists(
+        sa.select(1).where(
+            tag.c.run_uuid == runs.c.run_uuid,
+            tag.c.key == system_tags.PARENT_RUN_ID,
+            tag.c.value == parent_id,
+        )
+    )
+
+
+def _top_level(stages: Sequence[str]) -> sa.ColumnElement[bool]:
+    """No parent among the runs of the run's experiment in this lifecycle view.
+
+    A child whose parent is elsewhere (another experiment, deleted, never logged) stays reachable: it shows
+    at the top, as MLflow's table shows it, instead of vanishing under a parent the table cannot show.
+    """
+    tag = tags.alias("parent_tag")
+    parent = runs.alias("parent_run")
+    return ~sa.exists(
+        sa.select(1)
+        .select_from(tag.join(parent, parent.c.run_uuid == tag.c.value))
+        .where(
+            tag.c.run_uuid == runs.c.run_uuid,
+            tag.c.key == system_tags.PARENT_RUN_ID,
+            parent.c.experiment_id == runs.c.experiment_id,
+            parent.c.lifecycle_stage.in_(list(stages)),
+        )
+    )
+
+
+def _child_counts(
+    conn: Connection, run_ids: list[str], experiment_keys: Sequence[int], stages: Sequence[str]
+) -> dict[tuple[str, int], int]:
+    """``{(parent id, experiment): children}`` of the runs of one page, in one query per IN chunk."""
+    counts: dict[tuple[str, int], int] = {}
+    tag = tags.alias("parent_tag")
+    for start in range(0, len(run_ids), IN_CHUNK):
+        stmt = (
+            sa.select(tag.c.value, runs.c.experiment_id, sa.func.count())
+            .select_from(runs.join(tag, tag.c.run_uuid == runs.c.run_uuid))
+            .where(
+                tag.c.key == system_tags.PARENT_RUN_ID,
+                tag.c.value.in_(run_ids[start : start + IN_CHUNK]),
+                runs.c.experiment_id.in_(list(experiment_keys)),
+                runs.c.lifecycle_stage.in_(list(stages)),
+            )
+            .group_by(tag.c.value, runs.c.experiment_id)
+        )
+        for parent_id, experiment, found in conn.execute(stmt):
+            counts[(str(parent_id), int(experiment))] = int(found)
+    return counts
 
 
 def _run_data(conn: Connection, run_ids: list[str], keys: KeySelection) -> dict[str, dict[str, Json]]:
