@@ -108,6 +108,8 @@ export interface TableRow {
   params: Record<string, string>;
   metrics: Record<string, number | string>;
   tags: Record<string, string>;
+  /** Runs tagged as this run's children, on pages asked for with top_level_only or parent_run_id. */
+  child_count?: number;
 }
 
 export interface RunGroup {
@@ -314,6 +316,8 @@ export const api = {
     metrics?: string[];
     tags?: string[];
     count?: boolean;
+    top_level_only?: boolean;
+    parent_run_id?: string;
   }) => post<{ offset: number; runs: TableRow[]; total?: number }>("/api/v1/runs/table", body),
   groups: (experimentId: string, param: string, metric: string | undefined, filter: string, viewType: string) =>
     post<{ metric?: string; groups: RunGroup[] }>("/api/v1/runs/groups", {

@@ -1,6 +1,6 @@
 // What the orchestration pages share: which states are final or live, their colours, log level names.
 import { StateType } from "./api";
-import { formatDuration } from "./format";
+import { formatSpan } from "./format";
 
 export const STATE_TYPES: StateType[] = ["SCHEDULED", "PENDING", "RUNNING", "COMPLETED", "FAILED", "CRASHED", "CANCELLING", "CANCELLED"];
 
@@ -48,11 +48,4 @@ export function levelName(level: number): string {
 export function runDuration(run: { start_ms: number | null; end_ms: number | null; state_type: StateType }): string {
   if (run.start_ms === null || (run.end_ms === null && !isLive(run.state_type))) return "";
   return formatSpan((run.end_ms ?? Date.now()) - run.start_ms);
-}
-
-/** A span of time as a flow run's page needs it: tasks often take milliseconds, so those are shown. */
-export function formatSpan(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  if (ms < 10_000) return `${(ms / 1000).toFixed(2)}s`;
-  return formatDuration(0, ms);
 }

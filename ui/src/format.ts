@@ -18,6 +18,13 @@ export function formatDuration(start: number, end: number | null | undefined, no
   return `${seconds}s`;
 }
 
+/** A span of time: milliseconds under a second ("586ms"), hundredths under ten seconds, then as above. */
+export function formatSpan(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)}s`;
+  return formatDuration(0, ms);
+}
+
 export function formatNumber(value: number | string | undefined): string {
   if (value === undefined) return "";
   if (typeof value === "string") return value;

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { StateType } from "../api";
-import { formatSpan, isFinal, stateColors } from "../flowState";
-import { formatDuration } from "../format";
+import { isFinal, stateColors } from "../flowState";
+import { formatDuration, formatSpan } from "../format";
 import { useThemeVersion } from "../theme";
 
 export interface TimelineItem {

@@ -5,7 +5,7 @@ import { ArtifactBrowser } from "../components/Artifacts";
 import { Card, KeyValues } from "../components/Cards";
 import { ExperimentCrumb } from "../components/ExperimentCrumb";
 import { MetricCharts } from "../components/MetricCharts";
-import { formatDuration, formatNumber, formatTime } from "../format";
+import { formatNumber, formatSpan, formatTime } from "../format";
 import { metricKeys, preloadedOr, runKey } from "../preload";
 import { useUrlState } from "../urlState";
 
@@ -103,7 +103,7 @@ export function RunPage({ runId }: { runId: string }) {
       <div className="cards">
         <Card label="Run ID"><code>{info.run_id}</code></Card>
         <Card label="Started">{formatTime(info.start_time)}</Card>
-        <Card label="Duration">{info.end_time || live ? formatDuration(info.start_time, info.end_time) : ""}</Card>
+        <Card label="Duration">{info.end_time || live ? formatSpan((info.end_time ?? Date.now()) - info.start_time) : ""}</Card>
         <Card label="User">{info.user_id || tagValue(run, "mlflow.user")}</Card>
         <Card label="Source">{source}</Card>
         <Card label="Git commit">{commit && <code title={commit}>{commit.slice(0, 12)}</code>}</Card>

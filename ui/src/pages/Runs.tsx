@@ -4,7 +4,8 @@ import { Link, useLocation } from "wouter";
 import { api, ApiError, Columns, Experiment, RunGroup, TableRow } from "../api";
 import { ColumnChooser, ColumnRef, columnId, parseColumnId } from "../components/ColumnChooser";
 import { FilterBox } from "../components/FilterBox";
-import { formatDuration, formatNumber, formatTime, quoteKey, quoteValue } from "../format";
+import { formatNumber, formatSpan, formatTime, quoteKey, quoteValue } from "../format";
+import { RunQuery, TreeRow, treeRows, useChildRuns } from "../runTree";
 import { listParam, useUrlState } from "../urlState";
 
 const PAGE = 200;
@@ -53,9 +54,7 @@ function keysOfRows(rows: TableRow[]): Columns {
 }
 
 /** Pages of rows loaded on demand as the table scrolls; a new query drops them all. */
-type TableQuery = Omit<Parameters<typeof api.runTable>[0], "offset" | "limit" | "count">;
-
-function useRunPages(query: TableQuery | null, reload: number) {
+function useRunPages(query: RunQuery | null, reload: number) {
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [, setVersion] = useState(0);
@@ -106,8 +105,18 @@ function useRunPages(query: TableQuery | null, reload: number) {
     const page = pages.current.get(Math.floor(index / PAGE));
     return Array.isArray(page) ? page[index % PAGE] : undefined;
   };
+  /** Where the loaded rows among these runs are (runs on pages not loaded yet are left out). */
+  const indexOf = (runIds: Set<string>): Map<string, number> => {
+    const found = new Map<string, number>();
+    if (!runIds.size) return found;
+    for (const [page, rows] of pages.current) {
+      if (!Array.isArray(rows)) continue;
+      rows.forEach((run, offset) => runIds.has(run.run_id) && found.set(run.run_id, page * PAGE + offset));
+    }
+    return found;
+  };
   const firstPage = pages.current.get(0);
-  return { total, error, row, ensure, firstPage: Array.isArray(firstPage) ? firstPage : null };
+  return { total, error, row, ensure, indexOf, firstPage: Array.isArray(firstPage) ? firstPage : null };
 }
 
 export function RunsPage({ experimentId }: { experimentId: string }) {
@@ -118,6 +127,10 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   const sort = parseSort(state.get("sort"));
   const selected = useMemo(() => new Set(listParam(state, "sel")), [state]);
   const groupParam = state.get("group") ?? "";
+  // Child runs sit under their parents unless turned off; a filter shows its matches flat, as MLflow does.
+  const nestChildren = state.get("nest") !== "off";
+  const nested = nestChildren && !filter;
+  const expanded = useMemo(() => new Set(listParam(state, "open")), [state]);
   const [experiment, setExperiment] = useState<Experiment | null>(null);
   const [columns, setColumns] = useState<Columns | null>(null);
   const [groups, setGroups] = useState<RunGroup[] | null>(null);
@@ -143,7 +156,7 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
       .sort((a, b) => order[a.kind] - order[b.kind]);
   }, [state]);
 
-  const query = useMemo((): TableQuery => {
+  const query = useMemo((): RunQuery => {
     const keysOf = (kind: ColumnRef["kind"]) => urlChosen?.filter((c) => c.kind === kind).map((c) => c.key);
     const tags = keysOf("t");
     return {
@@ -154,9 +167,16 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
       params: keysOf("p"),
       metrics: keysOf("m"),
       tags: tags && [...tags, "mlflow.user"].filter((k, i, all) => all.indexOf(k) === i),
+      top_level_only: nested || undefined,
     };
-  }, [experimentId, filter, sort.id, sort.desc, view, urlChosen]);
+  }, [experimentId, filter, sort.id, sort.desc, view, urlChosen, nested]);
   const pages = useRunPages(query, reload);
+  const children = useChildRuns(nested ? query : null, expanded, reload);
+  const tree = nested
+    ? treeRows(pages.total ?? 0, pages.row, pages.indexOf, expanded, children)
+    : { count: pages.total ?? 0, at: (index: number): TreeRow => ({ run: pages.row(index), depth: 0, topIndex: index }) };
+  const toggleOpen = (runId: string) =>
+    setState({ open: expanded.has(runId) ? [...expanded].filter((id) => id !== runId).join(",") : [...expanded, runId].join(",") });
   const chosen: ColumnRef[] = useMemo(
     () => urlChosen ?? defaultColumns(columns ?? keysOfRows(pages.firstPage ?? [])),
     [urlChosen, columns, pages.firstPage],
@@ -225,6 +245,15 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
           ))}
         </select>
         <ColumnChooser available={columns ?? NO_COLUMNS} chosen={chosen} onChange={setChosen} />
+        <label className="check" title="Show child runs (mlflow.parentRunId) under their parent run">
+          <input type="checkbox" checked={nestChildren} onChange={() => setState({ nest: nestChildren ? "off" : null })} />
+          Nest child runs
+        </label>
+        {nestChildren && filter && (
+          <span className="muted hint" data-testid="nest-hint">
+            Filtered: matches listed flat
+          </span>
+        )}
         <button className="primary" disabled={selected.size < 2} onClick={() => navigate(`/compare?runs=${[...selected].join(",")}`)}>
           Compare{selected.size ? ` (${selected.size})` : ""}
         </button>
@@ -282,6 +311,10 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
       {pages.error && !filterError && <p className="error">{pages.error.message}</p>}
       <RunsGrid
         pages={pages}
+        tree={tree}
+        nested={nested}
+        expanded={expanded}
+        onToggleOpen={toggleOpen}
         template={template}
         chosen={chosen}
         sort={sort}
@@ -311,6 +344,10 @@ function kindSpans(columns: ColumnRef[]): { kind: ColumnRef["kind"]; start: numb
 
 interface GridProps {
   pages: ReturnType<typeof useRunPages>;
+  tree: { count: number; at: (index: number) => TreeRow };
+  nested: boolean;
+  expanded: Set<string>;
+  onToggleOpen: (runId: string) => void;
   template: string;
   chosen: ColumnRef[];
   sort: Sort;
@@ -322,10 +359,11 @@ interface GridProps {
   emptyText: string;
 }
 
-function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, onOpen, onFilterTag, emptyText }: GridProps) {
+function RunsGrid(props: GridProps) {
+  const { pages, tree, nested, expanded, onToggleOpen, template, chosen, sort, selected, onSort, onSelect, onOpen, onFilterTag, emptyText } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
-  const count = pages.total ?? 0;
+  const count = tree.count;
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scroller.current,
@@ -334,7 +372,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
   });
   const items = virtualizer.getVirtualItems();
   useEffect(() => {
-    for (const item of items) pages.ensure(item.index);
+    for (const item of items) pages.ensure(tree.at(item.index).topIndex);
   });
 
   const toggle = (runId: string) => {
@@ -353,7 +391,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
       setActive(next);
       virtualizer.scrollToIndex(next);
     } else if (event.key === "Enter" || event.key === " ") {
-      const run = pages.row(active);
+      const run = tree.at(active).run;
       if (!run) return;
       event.preventDefault();
       if (event.key === "Enter") onOpen(run.run_id);
@@ -369,7 +407,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
       </button>
     </div>
   );
-  const loadedIds = items.map((item) => pages.row(item.index)?.run_id).filter((id): id is string => !!id);
+  const loadedIds = items.map((item) => tree.at(item.index).run?.run_id).filter((id): id is string => !!id);
   const allShownSelected = loadedIds.length > 0 && loadedIds.every((id) => selected.has(id));
 
   return (
@@ -420,8 +458,8 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
       {pages.total === 0 && <p className="muted" style={{ padding: "8px 12px" }}>{emptyText}</p>}
       <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
         {items.map((item) => {
-          const run = pages.row(item.index);
-          const classes = ["grid-row", run && selected.has(run.run_id) ? "selected" : "", item.index === active ? "active" : ""].join(" ");
+          const { run, depth } = tree.at(item.index);
+          const classes = ["grid-row", run && selected.has(run.run_id) ? "selected" : "", item.index === active ? "active" : "", depth ? "child" : ""].join(" ");
           return (
             <div
               key={item.key}
@@ -436,7 +474,8 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
                   <div className="cell">
                     <input type="checkbox" aria-label={`Select ${run.run_name}`} checked={selected.has(run.run_id)} onChange={() => toggle(run.run_id)} />
                   </div>
-                  <div className="cell" role="gridcell">
+                  <div className="cell run-name" role="gridcell" style={depth ? { paddingLeft: 10 + depth * 20 } : undefined}>
+                    {nested && <Expander run={run} depth={depth} open={expanded.has(run.run_id)} onToggle={onToggleOpen} />}
                     <Link href={`/runs/${run.run_id}`} title={run.run_name}>{run.run_name || run.run_id}</Link>
                   </div>
                   <div className="cell" role="gridcell">
@@ -444,7 +483,7 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
                   </div>
                   <div className="cell muted" role="gridcell">{formatTime(run.start_time).slice(0, 16)}</div>
                   <div className="cell muted" role="gridcell">
-                    {run.end_time || run.status === "RUNNING" ? formatDuration(run.start_time, run.end_time) : ""}
+                    {run.end_time || run.status === "RUNNING" ? formatSpan((run.end_time ?? Date.now()) - run.start_time) : ""}
                   </div>
                   <div className="cell muted" role="gridcell">{run.user_id || run.tags["mlflow.user"]}</div>
                   {chosen.map((column) => (
@@ -469,5 +508,26 @@ function RunsGrid({ pages, template, chosen, sort, selected, onSort, onSelect, o
         })}
       </div>
     </div>
+  );
+}
+
+/** "▸ 6" on a run with six child runs; a run without any keeps the space (a child marks it "└"), so names
+ * line up. */
+function Expander({ run, depth, open, onToggle }: { run: TableRow; depth: number; open: boolean; onToggle: (runId: string) => void }) {
+  const children = run.child_count ?? 0;
+  if (!children) return <span className="expander" aria-hidden="true">{depth ? "└" : ""}</span>;
+  return (
+    <button
+      className="expander"
+      aria-expanded={open}
+      aria-label={`${open ? "Collapse" : "Expand"} ${run.run_name || run.run_id}`}
+      title={`${children} child run${children === 1 ? "" : "s"}`}
+      onClick={(event) => {
+        event.stopPropagation();
+        onToggle(run.run_id);
+      }}
+    >
+      {open ? "▾" : "▸"} {children}
+    </button>
   );
 }
