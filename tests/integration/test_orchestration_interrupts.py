@@ -300,3 +300,34 @@ def test_ctrl_c_crashes_the_flow_run_kills_its_tracked_run_and_propagates(db_uri
     assert flowtrack.Client(db_uri).get_run(run.tracking_run_id).info.status == RunStatus.KILLED
     [task_run] = client.read_task_runs(run.id)
     assert task_run.state_type is StateType.CRASHED
+
+
+def quick_inline_flow(name: str, started: threading.Event) -> Callable[[], None]:
+    @flowtrack.task
+    def quick(i: int) -> int:
+        started.set()
+        return sum(range(200)) + i
+
+    @flowtrack.flow(name=name)
+    def quick_inline() -> None:
+        for i in range(10_000_000):
+            quick(i)
+
+    return quick_inline
+
+
+def test_a_cancel_amid_many_quick_inline_tasks_leaves_every_run_recorded(client: OrchestrationClient) -> None:
+    # the flow's thread spends most of its time in the engine's own bookkeeping here: a stop must wait for
+    # user code instead of landing in the middle of recording a task run
+    for attempt in range(4):
+        started = threading.Event()
+        ended = Ended(quick_inline_flow(f"quick-inline-{attempt}", started))
+        time.sleep(0.1 * attempt)
+        flow_run_id = cancel_and_wait(client, f"quick-inline-{attempt}", started, ended)
+        task_runs = client.read_task_runs(flow_run_id, limit=50_000)
+        assert task_runs
+        unfinished = [run.name for run in task_runs if run.state_type not in FINAL_TASK_STATES]
+        assert unfinished == [], f"attempt {attempt}: task runs left unfinished"
+
+
+FINAL_TASK_STATES = frozenset({StateType.COMPLETED, StateType.CANCELLED})

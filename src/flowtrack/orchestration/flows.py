@@ -9,6 +9,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flowtrack._internal.ids import random_run_name
 from flowtrack.exceptions import InvalidArgument
+from flowtrack.orchestration.interrupts import engine_section
 from flowtrack.orchestration.parameters import ParameterBinder
 from flowtrack.orchestration.results import (
     ResultSerializer,
@@ -141,18 +142,19 @@ class Flow(Generic[P, R]):
         from flowtrack.orchestration.engine.core import drive
         from flowtrack.orchestration.engine.flow_run import FlowRun
 
-        run = FlowRun(self, self.binder.bind(args, kwargs))
-        if self.is_async:
-            awaited = self._acall(run, return_state)
-            return awaited if run.parent is None or _in_event_loop() else asyncio.run(awaited)
-        call_args, call_kwargs = self.binder.call_args(run.parameters)
+        with engine_section():  # a cancel arriving in here waits until the run is recorded
+            run = FlowRun(self, self.binder.bind(args, kwargs))
+            if self.is_async:
+                awaited = self._acall(run, return_state)
+                return awaited if run.parent is None or _in_event_loop() else asyncio.run(awaited)
+            call_args, call_kwargs = self.binder.call_args(run.parameters)
 
-        def body() -> Any:
-            value = self.fn(*call_args, **call_kwargs)
-            run.wait_for_submitted()
-            return value
+            def body() -> Any:
+                value = self.fn(*call_args, **call_kwargs)
+                run.wait_for_submitted()
+                return value
 
-        state = drive(run.steps(), body, self.timeout_seconds, run.scope)
+            state = drive(run.steps(), body, self.timeout_seconds, run.scope)
         return state if return_state else state.result()
 
     async def _acall(self, run: Any, return_state: bool) -> Any:

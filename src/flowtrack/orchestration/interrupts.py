@@ -9,12 +9,18 @@ task. Work running elsewhere (a process pool, Dask, Ray) registers a canceller i
 Every body registers while it runs, with the *scope* of its flow run (that run's id and its ancestors'), so
 stopping a flow run reaches its own thread, its task runs' threads and its subflows. A body that registers
 after its flow run was stopped is stopped at once.
+
+A flow body runs the engine's own bookkeeping too (a task or subflow called inline runs in the flow's thread),
+and an exception landing there would leave a run half recorded. So the engine marks its code with
+:func:`engine_section`: a stop that finds the thread there is held back and raised, as an ordinary exception,
+when the thread is back in user code (or stops the next body it enters). A thread never interrupts itself.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from flowtrack.orchestration.errors import FlowRunCancelled
@@ -27,6 +33,7 @@ __all__ = [
     "Scope",
     "ThreadBody",
     "TimedOutBody",
+    "engine_section",
     "forget_canceller",
     "on_cancel",
     "stop_flow_run",
@@ -46,6 +53,9 @@ _lock = threading.Lock()
 _bodies: dict[int, _Body] = {}  # registered bodies, oldest first (the outermost body of a thread first)
 _cancellers: dict[int, tuple[Scope, Callable[[], None]]] = {}
 _stopped: dict[str, type[BaseException]] = {}  # flow runs stopped, and what their late bodies raise
+# per thread, what it runs now, innermost last: a body (user code, id of the body) or the engine (None)
+_frames: dict[int, list[int | None]] = {}
+_held: dict[int, type[BaseException]] = {}  # stops that found their thread in engine code
 
 
 class _Body:
@@ -85,22 +95,70 @@ class _Body:
 
 
 class ThreadBody(_Body):
-    """The calling thread's body: ``with ThreadBody(scope): call()``."""
+    """The calling thread's body: ``with ThreadBody(scope): call()``, then :meth:`close` in a ``finally``
+    (an exception raised into the body may land in ``__exit__`` before it is done)."""
 
     __slots__ = ()
 
     def __enter__(self) -> ThreadBody:
         self.owner = threading.get_ident()
         self._register()
+        with _lock:
+            _frames.setdefault(self.owner, []).append(id(self))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._unregister():
+        self.close()
+
+    def close(self) -> None:
+        """Leave the registry and the thread's frames; idempotent."""
+        stopped = self._unregister()
+        with _lock:
+            _pop_frames(self.owner, id(self))
+        if stopped:
             # an exception scheduled but not raised yet must not escape into the engine's own code
             _set_async_exc(self.owner, None)
 
     def _deliver(self, error: type[BaseException]) -> None:
-        _set_async_exc(self.owner, error)
+        frames = _frames.get(self.owner)
+        if self.owner == threading.get_ident() or not frames or frames[-1] is None:
+            _held[self.owner] = error  # raised when the thread is back in user code
+        else:
+            _set_async_exc(self.owner, error)
+
+
+@contextmanager
+def engine_section() -> Iterator[None]:
+    """Mark the engine's own code in this thread: a stop arriving meanwhile is held back, then raised here
+    on the way out if the thread returns into a body (user code)."""
+    thread = threading.get_ident()
+    with _lock:
+        frames = _frames.setdefault(thread, [])
+        frames.append(None)
+        depth = len(frames)
+    try:
+        yield
+    finally:
+        with _lock:
+            frames = _frames.get(thread, [])
+            del frames[depth - 1 :]  # drops any frame a stopped body could not pop
+            in_body = bool(frames) and frames[-1] is not None
+            # back in a body: raise the held stop there; out of every body: nothing is left to stop
+            held = _held.pop(thread, None) if in_body or not frames else None
+            if not frames:
+                _frames.pop(thread, None)
+        if held is not None and in_body:
+            raise held()
+
+
+def _pop_frames(thread: int, body_id: int) -> None:
+    """Remove the body's frame (and anything above it) from the thread's frames; under ``_lock``."""
+    frames = _frames.get(thread)
+    if frames and body_id in frames:
+        del frames[frames.index(body_id) :]
+        if not frames:
+            _frames.pop(thread, None)
+            _held.pop(thread, None)
 
 
 class AsyncBody(_Body):

@@ -15,6 +15,7 @@ from flowtrack.orchestration.context import FlowRunContext, flow_run_context
 from flowtrack.orchestration.errors import MissingFlowRun
 from flowtrack.orchestration.futures import FutureList, TaskFuture, collect_futures, unmapped
 from flowtrack.orchestration.hooks import TaskContextPayload, capture_task_context
+from flowtrack.orchestration.interrupts import engine_section
 from flowtrack.orchestration.parameters import ParameterBinder
 from flowtrack.orchestration.results import (
     ResultSerializer,
@@ -151,18 +152,20 @@ class Task(Generic[P, R]):
         """
         from flowtrack.orchestration.engine.task_run import TaskRun, run_task_awaiting, run_task_blocking
 
-        parameters = self.binder.bind(args, kwargs)
-        run = TaskRun(self, parameters, flow_run_context.get(), _upstream(parameters, wait_for))
-        if self.is_async:
-            awaited = _awaited(run_task_awaiting(run), return_state)
-            return awaited if _in_event_loop() or run.recorder is None else asyncio.run(awaited)
-        state = run_task_blocking(run)
+        with engine_section():  # a cancel arriving in here waits until the run is recorded
+            parameters = self.binder.bind(args, kwargs)
+            run = TaskRun(self, parameters, flow_run_context.get(), _upstream(parameters, wait_for))
+            if self.is_async:
+                awaited = _awaited(run_task_awaiting(run), return_state)
+                return awaited if _in_event_loop() or run.recorder is None else asyncio.run(awaited)
+            state = run_task_blocking(run)
         return state if return_state else state.result()
 
     def submit(self, *args: Any, wait_for: Iterable[Any] = (), **kwargs: Any) -> TaskFuture:
         """Run on the flow's task runner; futures among the arguments are awaited first and recorded."""
         flow = _require_flow("submit")
-        return self._submit(flow, self.binder.bind(args, kwargs), wait_for)
+        with engine_section():
+            return self._submit(flow, self.binder.bind(args, kwargs), wait_for)
 
     def map(self, *args: Any, wait_for: Iterable[Any] = (), **kwargs: Any) -> FutureList:
         """Submit one run per item of the iterable arguments (``unmapped(x)`` passes ``x`` whole)."""
@@ -170,7 +173,8 @@ class Task(Generic[P, R]):
         calls = _mapped_calls(self.binder.signature, args, kwargs)
         wait_for = list(wait_for)
         payload = capture_task_context()  # one submitting context for the whole map
-        return FutureList(self._submit(flow, self.binder.bind(a, k), wait_for, payload) for a, k in calls)
+        with engine_section():
+            return FutureList(self._submit(flow, self.binder.bind(a, k), wait_for, payload) for a, k in calls)
 
     def _submit(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 
 from flowtrack.orchestration.entities import RunKind, StateRecord, StateType
 from flowtrack.orchestration.errors import FlowRunCancelled, RunTimeout
-from flowtrack.orchestration.interrupts import AsyncBody, Scope, ThreadBody, TimedOutBody
+from flowtrack.orchestration.interrupts import AsyncBody, Scope, ThreadBody, TimedOutBody, engine_section
 from flowtrack.orchestration.retries import with_jitter
 from flowtrack.orchestration.states import Cancelled, Crashed, Failed, Retrying, Running, State, TimedOut
 
@@ -151,16 +151,17 @@ INTERRUPTED = "Execution was interrupted (KeyboardInterrupt: Ctrl-C or SIGINT)"
 def drive(steps: Steps, call: Callable[[], Any], timeout: float | None = None, scope: Scope = ()) -> State:
     """Run ``steps`` with blocking calls; a call is stopped when a flow run of ``scope`` is."""
     sent: Any = None
-    while True:
-        try:
-            effect = steps.send(sent)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        if isinstance(effect, Sleep):
-            time.sleep(effect.seconds)
-            sent = None
-        else:
-            sent = _call_blocking(call, timeout, scope)
+    with engine_section():
+        while True:
+            try:
+                effect = steps.send(sent)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(effect, Sleep):
+                time.sleep(effect.seconds)
+                sent = None
+            else:
+                sent = _call_blocking(call, timeout, scope)
 
 
 async def adrive(
@@ -186,8 +187,12 @@ def _call_blocking(call: Callable[[], Any], timeout: float | None, scope: Scope)
             return Outcome(_call_with_deadline(call, timeout, scope))
         if not scope:  # outside any flow run nothing can stop it: skip the registration
             return Outcome(call())
-        with ThreadBody(scope):
-            return Outcome(call())
+        body = ThreadBody(scope)
+        try:
+            with body:
+                return Outcome(call())
+        finally:
+            body.close()
     except BaseException as exc:  # noqa: BLE001 - every outcome becomes a state; result() re-raises it
         return Outcome(error=exc)
 
@@ -222,8 +227,11 @@ def _call_with_deadline(call: Callable[[], Any], timeout: float, scope: Scope) -
 
     def target() -> None:
         try:
-            with body:
-                box["value"] = context.run(call)
+            try:
+                with body:
+                    box["value"] = context.run(call)
+            finally:
+                body.close()
         except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
             box["error"] = exc
 
