@@ -24,11 +24,12 @@ __all__ = [
     "pickle_dumps",
     "pickle_loads",
     "resolve_serializer",
+    "serializer_name",
 ]
 
 
 class ResultSerializer(Protocol):
-    name: str
+    """Any object with ``dumps``/``loads``; its ``name`` attribute, if any, names it in stored headers."""
 
     def dumps(self, value: Any) -> bytes: ...
 
@@ -83,7 +84,18 @@ def resolve_serializer(spec: str | ResultSerializer | None) -> ResultSerializer:
                 f"unknown result_serializer {spec!r}; use one of {known} or an object with dumps/loads",
                 field="result_serializer",
             ) from None
+    if not (callable(getattr(spec, "dumps", None)) and callable(getattr(spec, "loads", None))):
+        raise InvalidArgument(
+            f"result_serializer must be a serializer name or an object with dumps/loads; got {spec!r}",
+            field="result_serializer",
+        )
     return spec
+
+
+def serializer_name(serializer: ResultSerializer) -> str:
+    """Its ``name`` attribute when it has a string one, else its class's qualified name."""
+    name = getattr(serializer, "name", None)
+    return name if isinstance(name, str) and name else type(serializer).__qualname__
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +134,8 @@ class ResultStore:
         return self._repository
 
     def write(self, key: str, value: Any, expires_ms: int | None = None) -> None:
-        header = {"serializer": self.serializer.name, "created_ms": now_ms(), "expires_ms": expires_ms}
+        name = serializer_name(self.serializer)
+        header = {"serializer": name, "created_ms": now_ms(), "expires_ms": expires_ms}
         payload = json.dumps(header).encode() + b"\n" + self.serializer.dumps(value)
         self.repository.write_bytes(key, payload)
 
@@ -137,5 +150,11 @@ class ResultStore:
         expires_ms = header.get("expires_ms")
         if expires_ms is not None and expires_ms <= now_ms():
             return None
-        serializer = resolve_serializer(header.get("serializer"))
+        serializer = self._serializer_for(header.get("serializer"))
         return StoredResult(serializer.loads(payload), header["created_ms"], expires_ms)
+
+    def _serializer_for(self, name: str | None) -> ResultSerializer:
+        """This store's own serializer when the header names it (a custom object is known only here)."""
+        if name is None or name == serializer_name(self.serializer):
+            return self.serializer
+        return resolve_serializer(name)
