@@ -11,8 +11,10 @@ import time
 
 import pytest
 
+import flowtrack.lineage  # noqa: F401 - installs the tracking link, as every flowtrack.flow user has it
 from flowtrack.orchestration.entities import FlowRunFilter, FlowRunRecord, StateType
 from flowtrack.orchestration.stores.sql.store import SqlOrchestrationStore
+from flowtrack.tracking.client import TrackingClient
 
 LEASE_SECONDS = 2.0
 
@@ -71,6 +73,10 @@ def test_a_killed_flow_reads_back_crashed_after_the_lease(db_uri: str) -> None:
     assert [run.state_type for run in store.list_flow_runs(FlowRunFilter(flow_names=("doomed",)))] == [
         StateType.CRASHED
     ]
+    # its tracked run ended with it: the reader that found the crash ended that too (through the link)
+    assert crashed.tracking_run_id is not None
+    tracked = TrackingClient(db_uri).get_run(crashed.tracking_run_id).info
+    assert (tracked.status, tracked.end_time) == ("FAILED", crashed.end_ms)
 
 
 SLOW_FLOW = """

@@ -206,6 +206,20 @@ def test_a_run_without_heartbeats_is_crashed_by_the_server(rest: RestOrchestrati
     assert rest.get_flow_run(beating.id).state_type is StateType.CRASHED
 
 
+def test_the_tracked_run_of_a_run_the_server_crashes_ends_failed(
+    rest: RestOrchestrationStore, server: RunningServer
+) -> None:
+    tracking = flowtrack.Client(server.url)  # the server's own tracking API, on the same database
+    tracked = tracking.create_run("0")
+    silent = flow_run(unique("lease"), heartbeat_ms=now() - 60_000, tracking_run_id=tracked.info.run_id)
+    rest.write(WriteBatch(flow_runs=[silent]))
+    time.sleep(LEASE_SECONDS + 0.5)
+    crashed = rest.get_flow_run(silent.id)
+    assert crashed.state_type is StateType.CRASHED
+    ended = tracking.get_run(tracked.info.run_id).info
+    assert (ended.status, ended.end_time) == ("FAILED", crashed.end_ms)
+
+
 def test_delete_removes_the_run_its_subflows_and_everything_under_them(rest: RestOrchestrationStore) -> None:
     parent = flow_run(unique("delete"))
     child = flow_run(unique("delete"), parent_flow_run_id=parent.id)

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flowtrack.exceptions import ExperimentAlreadyExists
+from flowtrack.exceptions import ExperimentAlreadyExists, RunNotFound
 from flowtrack.orchestration.entities import StateType
-from flowtrack.orchestration.hooks import FlowRunInfo, OrchestrationHooks, register_hooks
+from flowtrack.orchestration.hooks import FlowRunInfo, LapsedRun, OrchestrationHooks, register_hooks
 from flowtrack.orchestration.states import State
 from flowtrack.orchestration.stores.registry import follow_tracking_uri
 from flowtrack.tracking import context, fluent
 from flowtrack.tracking import system_tags as tags
+from flowtrack.tracking.client import TrackingClient
 from flowtrack.tracking.entities import Param, RunStatus
 
 FLOW_RUN_ID_TAG = "flowtrack.flowRunId"
@@ -129,6 +130,20 @@ class TrackingLink(OrchestrationHooks):
             fluent.client().set_terminated(linked.run_id, str(status))
         finally:
             _leave(linked)
+
+    def flow_runs_lapsed(self, database_uri: str, runs: Sequence[LapsedRun]) -> None:
+        """End the tracked runs of flow runs whose process died: RUNNING forever would tell a lie."""
+        client = TrackingClient(database_uri)  # the tracked runs live in the orchestration store's database
+        for lapsed in runs:
+            if lapsed.tracking_run_id is None:
+                continue
+            try:
+                run = client.get_run(lapsed.tracking_run_id)
+            except RunNotFound:  # deleted meanwhile
+                continue
+            if run.info.status == str(RunStatus.RUNNING):
+                status = _END_STATUS.get(lapsed.state_type, RunStatus.FAILED)
+                client.set_terminated(lapsed.tracking_run_id, str(status), end_time=lapsed.ended_ms)
 
     def capture_task_context(self) -> object:
         run_id = context.current_run_id()

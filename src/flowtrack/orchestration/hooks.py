@@ -38,6 +38,9 @@ The contract:
 * A hook that raises fails the flow run (start) or surfaces after the run is recorded (finish): hooks are
   trusted code, and hiding their errors would hide lost lineage. (User hooks such as ``on_completion`` are
   different: :func:`run_user_hook` logs their errors with the run.)
+* ``flow_runs_lapsed(database_uri, runs)`` runs in whatever process read flow runs from a SQL store and found
+  some without a heartbeat past the lease (the store ended them CRASHED, or CANCELLED when cancelling): the
+  process that ran them is gone, so nobody else will finish what they started. Its errors are logged.
 """
 
 from __future__ import annotations
@@ -48,16 +51,19 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowtrack.orchestration.entities import StateType
 from flowtrack.orchestration.states import State
 
 __all__ = [
     "FlowRunInfo",
+    "LapsedRun",
     "OrchestrationHooks",
     "TaskContextPayload",
     "capture_task_context",
     "enter_task_context",
     "register_hooks",
     "registered_hooks",
+    "report_lapsed",
     "run_user_hook",
     "unregister_hooks",
 ]
@@ -78,6 +84,17 @@ class FlowRunInfo:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class LapsedRun:
+    """A flow run a reader found without a heartbeat past its lease, and ended (CRASHED, or CANCELLED when
+    it was cancelling) on its process's behalf."""
+
+    flow_run_id: str
+    state_type: StateType
+    tracking_run_id: str | None
+    ended_ms: int
+
+
 class OrchestrationHooks:
     """Base class of lifecycle hooks; every method defaults to doing nothing."""
 
@@ -95,6 +112,19 @@ class OrchestrationHooks:
     def task_context(self, payload: object) -> AbstractContextManager[None]:
         """A context the worker enters around the task body, built from the captured payload."""
         return nullcontext()
+
+    def flow_runs_lapsed(self, database_uri: str, runs: Sequence[LapsedRun]) -> None:
+        """Called by a SQL store (in whichever process reads) after it ended ``runs`` for want of a heartbeat;
+        ``database_uri`` is that store's database."""
+
+
+def report_lapsed(database_uri: str, runs: Sequence[LapsedRun]) -> None:
+    """Tell every hook; a hook that fails is logged, never raised into the read that found the runs."""
+    for hook in _registered:
+        try:
+            hook.flow_runs_lapsed(database_uri, runs)
+        except Exception:  # a reader must get its answer whatever a hook does
+            logging.getLogger(__name__).exception("hook %r failed on lapsed flow runs", hook)
 
 
 _registered: list[OrchestrationHooks] = []

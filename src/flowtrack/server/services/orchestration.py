@@ -30,6 +30,7 @@ from flowtrack.orchestration.stores.validation import check_timestamp, parse_sta
 
 
 def open_orchestration(backend_store_uri: str) -> OrchestrationService:
+    import flowtrack.lineage  # noqa: F401 - its link ends the tracked runs of flow runs the server finds crashed
     from flowtrack.orchestration.stores.sql.store import SqlOrchestrationStore
 
     lease = load_settings().flow_run_lease_seconds

@@ -34,6 +34,7 @@ from flowtrack.orchestration.entities import (
     TaskRunRecord,
     WriteBatch,
 )
+from flowtrack.orchestration.hooks import LapsedRun, report_lapsed
 from flowtrack.orchestration.stores import rules, validation
 from flowtrack.orchestration.stores.base import OrchestrationStore
 from flowtrack.orchestration.stores.sql import convert, dml
@@ -212,7 +213,9 @@ class SqlOrchestrationStore(OrchestrationStore):
         """Mark flow runs whose lease lapsed as ended; a cheap indexed query when there are none."""
         cutoff = now_ms() - self.lease_ms
         lapsed = (
-            sa.select(flow_runs.c.id, flow_runs.c.state_type, flow_runs.c.heartbeat_ms)
+            sa.select(
+                flow_runs.c.id, flow_runs.c.state_type, flow_runs.c.heartbeat_ms, flow_runs.c.tracking_run_id
+            )
             .where(flow_runs.c.state_type.in_(_ACTIVE), flow_runs.c.heartbeat_ms < cutoff)
             .limit(dml.CHUNK_ROWS)
         )
@@ -221,10 +224,17 @@ class SqlOrchestrationStore(OrchestrationStore):
                 return
         with self._write() as conn:
             stmt = lapsed.with_for_update() if self._lock_rows else lapsed
-            for row in conn.execute(stmt).all():
-                self._end_lapsed(conn, row.id, StateType(row.state_type), row.heartbeat_ms)
+            ended = [
+                self._end_lapsed(
+                    conn, row.id, StateType(row.state_type), row.heartbeat_ms, row.tracking_run_id
+                )
+                for row in conn.execute(stmt).all()
+            ]
+        report_lapsed(self.uri, ended)
 
-    def _end_lapsed(self, conn: Connection, run_id: str, current: StateType, last_beat: int) -> None:
+    def _end_lapsed(
+        self, conn: Connection, run_id: str, current: StateType, last_beat: int, tracking_run_id: str | None
+    ) -> LapsedRun:
         seconds = self.lease_ms / 1000
         if current is StateType.CANCELLING:
             end, name = StateType.CANCELLED, "Cancelled"
@@ -247,6 +257,7 @@ class SqlOrchestrationStore(OrchestrationStore):
             .values({**ended, "end_ms": sa.func.coalesce(task_runs.c.end_ms, last_beat)})
         )
         dml.insert(conn, states, [_state_row(run_id, RunKind.FLOW, end, name, message, now_ms())])
+        return LapsedRun(run_id, end, tracking_run_id, last_beat)
 
     # -- reads -----------------------------------------------------------------------------------------------
     def list_flows(self, limit: int = 100, offset: int = 0) -> list[FlowRecord]:
