@@ -22,6 +22,7 @@ from flowtrack.orchestration.run_logging import enable_print_capture
 from flowtrack.orchestration.states import State
 from flowtrack.orchestration.task_runners.base import TaskRunner
 from flowtrack.orchestration.task_runners.threads import ThreadPoolTaskRunner
+from flowtrack.orchestration.tasks import hook_list
 
 __all__ = ["Flow", "flow"]
 
@@ -82,10 +83,10 @@ class Flow(Generic[P, R]):
         self.tags = tuple(tags)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.binder = ParameterBinder(fn, f"flow {self.name!r}", validate_parameters)
-        self.on_completion = tuple(on_completion)
-        self.on_failure = tuple(on_failure)
-        self.on_cancellation = tuple(on_cancellation)
-        self.on_crashed = tuple(on_crashed)
+        self.on_completion = hook_list(on_completion, "on_completion")
+        self.on_failure = hook_list(on_failure, "on_failure")
+        self.on_cancellation = hook_list(on_cancellation, "on_cancellation")
+        self.on_crashed = hook_list(on_crashed, "on_crashed")
         self.extra_options = dict(extra_options)
         self._options = {
             "name": name, "description": description, "version": version, "flow_run_name": flow_run_name,

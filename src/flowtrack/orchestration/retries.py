@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from typing import TypeGuard
 
 from flowtrack.exceptions import InvalidArgument
 
@@ -25,18 +26,27 @@ def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
 
 def retry_delays(spec: RetryDelay, retries: int) -> tuple[float, ...]:
     """The delay before each of ``retries`` retries; raises InvalidArgument naming ``retry_delay_seconds``."""
-    if callable(spec):
-        spec = spec(retries)
-    if isinstance(spec, int | float):
-        values: list[float] = [float(spec)] * retries
-    else:
-        values = [float(v) for v in spec]
+    given = spec(retries) if callable(spec) else spec
+    if _is_number(given):
+        values: list[float] = [float(given)] * retries
+    elif isinstance(given, Sequence) and not isinstance(given, str) and all(_is_number(v) for v in given):
+        values = [float(v) for v in given]
         if retries and not values:
             raise InvalidArgument("retry_delay_seconds is an empty list", field="retry_delay_seconds")
         values = (values + [values[-1]] * retries)[:retries] if values else []
+    else:
+        raise InvalidArgument(
+            "retry_delay_seconds must be seconds, a list of seconds or a function of the retry count "
+            f"returning one; got {given!r}",
+            field="retry_delay_seconds",
+        )
     if any(v < 0 for v in values):
         raise InvalidArgument("retry_delay_seconds must not be negative", field="retry_delay_seconds")
     return tuple(values)
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def with_jitter(delay: float, jitter_factor: float | None) -> float:

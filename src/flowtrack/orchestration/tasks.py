@@ -27,7 +27,7 @@ from flowtrack.orchestration.retries import RetryDelay, retry_delays
 from flowtrack.orchestration.run_logging import enable_print_capture
 from flowtrack.orchestration.states import State
 
-__all__ = ["Task", "task"]
+__all__ = ["Task", "hook_list", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,6 +67,7 @@ class Task(Generic[P, R]):
         if not callable(fn):
             raise InvalidArgument("@task needs a function", field="fn")
         _check_options(retries, timeout_seconds, retry_jitter_factor)
+        _check_caching(cache_policy, cache_key_fn)
         self.fn = fn
         self.name: str = name or str(getattr(fn, "__name__", "task"))
         self.description = description if description is not None else inspect.getdoc(fn)
@@ -91,8 +92,8 @@ class Task(Generic[P, R]):
         self.log_prints = log_prints
         self.task_run_name = task_run_name
         self.binder = ParameterBinder(fn, f"task {self.name!r}", validate_parameters)
-        self.on_completion = tuple(on_completion)
-        self.on_failure = tuple(on_failure)
+        self.on_completion = hook_list(on_completion, "on_completion")
+        self.on_failure = hook_list(on_failure, "on_failure")
         self._options = {
             "name": name, "description": description, "tags": self.tags, "version": version,
             "retries": retries, "retry_delay_seconds": retry_delay_seconds,
@@ -258,13 +259,41 @@ def _check_options(retries: int, timeout_seconds: float | None, jitter: float | 
         raise InvalidArgument("retry_jitter_factor must be >= 0", field="retry_jitter_factor")
 
 
-def _milliseconds(value: timedelta | float | None) -> int | None:
+def _check_caching(policy: object, key_fn: object) -> None:
+    if policy is not None and not isinstance(policy, CachePolicy):
+        raise InvalidArgument(
+            f"cache_policy must be a CachePolicy such as flowtrack.INPUTS (not a name); got {policy!r}",
+            field="cache_policy",
+        )
+    if key_fn is not None and not callable(key_fn):
+        raise InvalidArgument(
+            f"cache_key_fn must be a function (context, parameters) -> key; got {key_fn!r}",
+            field="cache_key_fn",
+        )
+
+
+def _milliseconds(value: object) -> int | None:
     if value is None:
         return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise InvalidArgument(
+            f"cache_expiration must be seconds or a timedelta; got {value!r}", field="cache_expiration"
+        )
     if seconds <= 0:
         raise InvalidArgument("cache_expiration must be positive", field="cache_expiration")
     return int(seconds * 1000)
+
+
+def hook_list(hooks: object, field: str) -> tuple[Callable[..., None], ...]:
+    """A hook option as a tuple of callables; raises InvalidArgument naming ``field`` for anything else."""
+    given = tuple(hooks) if isinstance(hooks, Iterable) and not isinstance(hooks, str | bytes) else None
+    if given is None or not all(callable(hook) for hook in given):
+        raise InvalidArgument(f"{field} must be a list of functions; got {hooks!r}", field=field)
+    return given
 
 
 @overload

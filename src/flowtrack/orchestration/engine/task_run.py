@@ -151,7 +151,12 @@ class TaskRun:
             return self._finish(Failed(upstream_error))
         if self.upstream:
             self.parameters = resolve_futures(self.parameters)
-        cached = self._cache_hit()
+        try:
+            cached = self._cache_hit()
+        except Exception as exc:  # noqa: BLE001 - a key that cannot be made (cache_key_fn raised) fails the run
+            return self._finish(
+                Failed(exc, message=f"the cache key could not be made: {type(exc).__name__}: {exc}")
+            )
         if cached is not None:
             return self._finish(cached)
         task = self.task
