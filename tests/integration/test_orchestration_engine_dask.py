@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -102,6 +103,32 @@ def test_a_cluster_given_by_its_scheduler_address_runs_tasks_and_is_left_running
         with Client(address) as check:  # type: ignore[no-untyped-call]
             assert len(check.scheduler_info()["workers"]) == 1
             assert check.submit(sum, [1, 2]).result() == 3
+
+
+def test_prints_of_a_log_prints_task_on_a_cluster_by_address_are_stored_as_its_info_logs() -> None:
+    from distributed import LocalCluster
+
+    # defined here, the task travels by value: its decoration never runs in the cluster's worker process
+    @flowtrack.task(log_prints=True)
+    def shouts(x: int) -> int:
+        print("shouted", x)
+        return x
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:  # type: ignore[no-untyped-call]
+
+        @flowtrack.flow(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
+        def prints_on_cluster() -> list[int]:
+            return shouts.map([1, 2]).result()
+
+        assert prints_on_cluster() == [1, 2]
+    store = get_orchestration_store()
+    (flow_run,) = store.list_flow_runs(FlowRunFilter(flow_names=("prints_on_cluster",)))
+    by_task = {run.id: run.name for run in store.list_task_runs(flow_run.id)}
+    logs = store.list_logs(flow_run.id)
+    assert sorted((by_task[log.task_run_id or ""], log.message, log.level) for log in logs) == [
+        ("shouts-0", "shouted 1", logging.INFO),
+        ("shouts-1", "shouted 2", logging.INFO),
+    ]
 
 
 @flowtrack.task

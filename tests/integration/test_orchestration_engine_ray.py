@@ -6,6 +6,7 @@ running, uses it and leaves it running.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -209,3 +210,25 @@ def test_without_a_running_ray_each_flow_run_starts_its_own_and_shuts_it_down(tm
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "1.0", "False"], (done.stdout, time.monotonic() - started)
+
+
+def test_prints_of_a_log_prints_task_on_ray_are_stored_as_its_info_logs() -> None:
+    # defined here, the task travels by value: its decoration never runs in the Ray worker
+    @task(log_prints=True)
+    def shouts(x: int) -> int:
+        print("shouted", x)
+        return x
+
+    @flow(task_runner=RayTaskRunner())
+    def prints_on_ray() -> list[int]:
+        return shouts.map([1, 2]).result()
+
+    assert prints_on_ray() == [1, 2]
+    store = get_orchestration_store()
+    (flow_run,) = store.list_flow_runs(FlowRunFilter(flow_names=("prints_on_ray",)))
+    by_task = {run.id: run.name for run in store.list_task_runs(flow_run.id)}
+    logs = store.list_logs(flow_run.id)
+    assert sorted((by_task[log.task_run_id or ""], log.message, log.level) for log in logs) == [
+        ("shouts-0", "shouted 1", logging.INFO),
+        ("shouts-1", "shouted 2", logging.INFO),
+    ]

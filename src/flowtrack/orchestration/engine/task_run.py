@@ -26,6 +26,7 @@ from flowtrack.orchestration.futures import TaskFuture, resolve_futures
 from flowtrack.orchestration.hooks import TaskContextPayload, enter_task_context, run_user_hook
 from flowtrack.orchestration.recorder import Recorder
 from flowtrack.orchestration.results import pickle_dumps, pickle_loads
+from flowtrack.orchestration.run_logging import enable_print_capture
 from flowtrack.orchestration.states import Cached, Cancelled, Completed, Failed, Pending, State
 
 if TYPE_CHECKING:
@@ -274,6 +275,9 @@ def run_task_in_worker(run: TaskRun) -> State:
 def run_task_in_process(payload: bytes) -> bytes:
     """A worker process's entry: run with a collecting recorder and send the state and records back."""
     run: TaskRun = pickle_loads(payload)
+    if run.log_prints:
+        # a task sent by value (defined in __main__ or a function) was never decorated in this process
+        enable_print_capture()
     recorder = Recorder(None)
     run.recorder = recorder
     flow = FlowRunContext(run.flow_run_id, "", "", {}, recorder, None, run.log_prints)
