@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from typer.testing import CliRunner, Result
 
@@ -192,3 +193,41 @@ def test_list_top_level_leaves_out_subflow_runs() -> None:
     top = flowtrack_cli("flow-runs", "list", "--top-level", "-o", "json")
     assert top.exit_code == 0, top.output
     assert [item["id"] for item in json.loads(top.output)] == [parent.id]
+
+
+def _write_running(name: str) -> FlowRunRecord:
+    from flowtrack.orchestration.entities import WriteBatch
+    from flowtrack.orchestration.stores.registry import get_orchestration_store
+
+    record = FlowRunRecord(uuid.uuid4().hex, "f", "slow", name, StateType.RUNNING, "Running", {"n": 1}, (), 1)
+    get_orchestration_store().write(WriteBatch(flow_runs=[record]))
+    return record
+
+
+def test_cancel_and_delete_print_json_and_keep_errors_one_line() -> None:
+    running = _write_running("json-going")
+    cancelled = flowtrack_cli("flow-runs", "cancel", "json-going", "-m", "enough", "-o", "json")
+    assert cancelled.exit_code == 0, cancelled.output
+    record = json.loads(cancelled.stdout)
+    assert (record["id"], record["name"], record["state_type"]) == (running.id, "json-going", "CANCELLING")
+    assert record["state_message"] == "enough"
+    assert record["parameters"] == {"n": 1}
+    inspected = json.loads(flowtrack_cli("flow-runs", "inspect", running.id, "-o", "json").stdout)
+    assert {key: inspected[key] for key in record} == record
+
+    runs = run_flows()
+    finished = flowtrack_cli("flow-runs", "cancel", runs["etl"].id[:8], "-o", "json")
+    assert_user_error(finished, "final state cannot be left")
+    assert finished.stdout == ""
+    assert len(finished.stderr.strip().splitlines()) == 1
+
+    deleted = flowtrack_cli("flow-runs", "delete", runs["train"].id[:8], "--output", "json")
+    assert deleted.exit_code == 0, deleted.output
+    assert json.loads(deleted.stdout) == {"deleted": runs["train"].id}
+    both = flowtrack_cli("flow-runs", "delete", running.id, runs["etl"].id, "-o", "json")
+    assert both.exit_code == 0, both.output
+    assert json.loads(both.stdout) == [{"deleted": running.id}, {"deleted": runs["etl"].id}]
+    assert json.loads(flowtrack_cli("flow-runs", "list", "-o", "json").stdout) == []
+    missing = flowtrack_cli("flow-runs", "delete", "nope-nope", "-o", "json")
+    assert_user_error(missing, "no flow run", "nope-nope")
+    assert len(missing.stderr.strip().splitlines()) == 1

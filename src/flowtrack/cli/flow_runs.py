@@ -493,7 +493,8 @@ def _log_to_json(line: LogRecord) -> dict[str, Any]:
 # -- cancel / delete -----------------------------------------------------------------------------------------
 @app.command(
     epilog="A run that has not started is cancelled at once; a running one becomes CANCELLING until its "
-    "process stops it.\n\nExample: [cyan]flowtrack flow-runs cancel 3f2a9c1e[/]",
+    "process stops it. With --output json: the flow run after the change (a list when several are given)."
+    "\n\nExample: [cyan]flowtrack flow-runs cancel 3f2a9c1e[/]",
 )
 def cancel(
     flow_runs: FlowRunsArgument,
@@ -503,25 +504,47 @@ def cancel(
     ] = None,
     api_url: ApiUrlOption = None,
     tracking_uri: TrackingUriOption = None,
+    output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Cancel flow runs."""
     client = orchestration_client(api_url, tracking_uri)
+    done: list[dict[str, Any]] = []
     for run in [resolve_flow_run(client, ref) for ref in flow_runs]:
         updated = client.cancel_flow_run(run.id, message)
+        if output_format is OutputFormat.JSON:
+            done.append(flow_run_to_json(updated))
+            continue
         output.say(
             f"Flow run [bold]{run.id}[/] ({output.esc(run.name)}) is now {state(updated.state_type.value)}"
         )
+    if output_format is OutputFormat.JSON:
+        _print_json_per_run(done)
 
 
 @app.command(
     epilog="Deletes the flow run with its subflow runs, task runs, states and logs; its tracked run stays "
-    "(delete it with `flowtrack runs delete`).\n\nExample: [cyan]flowtrack flow-runs delete 3f2a9c1e[/]",
+    '(delete it with `flowtrack runs delete`). With --output json: {"deleted": id} (a list when several '
+    "are given).\n\nExample: [cyan]flowtrack flow-runs delete 3f2a9c1e[/]",
 )
 def delete(
-    flow_runs: FlowRunsArgument, api_url: ApiUrlOption = None, tracking_uri: TrackingUriOption = None
+    flow_runs: FlowRunsArgument,
+    api_url: ApiUrlOption = None,
+    tracking_uri: TrackingUriOption = None,
+    output_format: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Delete flow runs for good."""
     client = orchestration_client(api_url, tracking_uri)
+    done: list[dict[str, Any]] = []
     for run in [resolve_flow_run(client, ref) for ref in flow_runs]:
         client.delete_flow_run(run.id)
+        if output_format is OutputFormat.JSON:
+            done.append({"deleted": run.id})
+            continue
         output.say(f"Deleted flow run [bold]{run.id}[/] ({output.esc(run.name)})")
+    if output_format is OutputFormat.JSON:
+        _print_json_per_run(done)
+
+
+def _print_json_per_run(items: list[dict[str, Any]]) -> None:
+    """One flow run given: its object; several: the list, in the order given."""
+    output.print_json(items[0] if len(items) == 1 else items)
