@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -132,9 +133,16 @@ def test_a_cache_key_fn_that_raises_outside_a_flow_raises_from_the_call() -> Non
     def keyed_alone(x: int) -> int:
         return x
 
+    @flowtrack.task(cache_key_fn=_refuse_key)
+    async def keyed_async(x: int) -> int:
+        return x
+
     assert keyed_alone(3, return_state=True).is_failed()
     with pytest.raises(KeyRefused):
         keyed_alone(3)
+    assert asyncio.run(keyed_async(4, return_state=True)).is_failed()
+    with pytest.raises(KeyRefused):
+        asyncio.run(keyed_async(4))
 
 
 def _field_of(**options: Any) -> str | None:
@@ -166,6 +174,7 @@ def _field_of(**options: Any) -> str | None:
 )
 def test_a_bad_task_option_is_refused_at_decoration_naming_it(option: str, bad: Any) -> None:
     assert _field_of(retries=2, **{option: bad}) == option
+    assert _field_of(**{option: bad}) == option  # also without retries, where no delay is ever used
 
 
 @pytest.mark.parametrize(

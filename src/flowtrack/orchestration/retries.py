@@ -28,12 +28,9 @@ def retry_delays(spec: RetryDelay, retries: int) -> tuple[float, ...]:
     """The delay before each of ``retries`` retries; raises InvalidArgument naming ``retry_delay_seconds``."""
     given = spec(retries) if callable(spec) else spec
     if _is_number(given):
-        values: list[float] = [float(given)] * retries
+        values: list[float] = [float(given)]
     elif isinstance(given, Sequence) and not isinstance(given, str) and all(_is_number(v) for v in given):
         values = [float(v) for v in given]
-        if retries and not values:
-            raise InvalidArgument("retry_delay_seconds is an empty list", field="retry_delay_seconds")
-        values = (values + [values[-1]] * retries)[:retries] if values else []
     else:
         raise InvalidArgument(
             "retry_delay_seconds must be seconds, a list of seconds or a function of the retry count "
@@ -42,7 +39,9 @@ def retry_delays(spec: RetryDelay, retries: int) -> tuple[float, ...]:
         )
     if any(v < 0 for v in values):
         raise InvalidArgument("retry_delay_seconds must not be negative", field="retry_delay_seconds")
-    return tuple(values)
+    if retries and not values:
+        raise InvalidArgument("retry_delay_seconds is an empty list", field="retry_delay_seconds")
+    return tuple((values + [values[-1]] * retries)[:retries]) if values else ()
 
 
 def _is_number(value: object) -> TypeGuard[float]:
