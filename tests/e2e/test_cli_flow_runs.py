@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 
 from typer.testing import CliRunner, Result
@@ -11,7 +14,7 @@ import flowtrack
 from flowtrack.cli.main import app
 from flowtrack.lineage import flow, task
 from flowtrack.orchestration.client import OrchestrationClient
-from flowtrack.orchestration.entities import FlowRunRecord, StateType
+from flowtrack.orchestration.entities import FlowRunRecord, StateType, WriteBatch
 
 
 def flowtrack_cli(*args: str) -> Result:
@@ -231,3 +234,38 @@ def test_cancel_and_delete_print_json_and_keep_errors_one_line() -> None:
     missing = flowtrack_cli("flow-runs", "delete", "nope-nope", "-o", "json")
     assert_user_error(missing, "no flow run", "nope-nope")
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_a_listing_that_finds_a_crashed_run_ends_its_tracked_run_too() -> None:
+    # a real `flowtrack` process: the link that ends tracked runs must be installed by the CLI itself
+    tracking = flowtrack.Client()
+    tracked = tracking.create_run("0")
+    store = OrchestrationClient().orchestration_store
+    lost = FlowRunRecord(
+        id=uuid.uuid4().hex,
+        flow_id="flow-lost",
+        flow_name="lost",
+        name="lost-run",
+        state_type=StateType.RUNNING,
+        state_name="Running",
+        parameters={},
+        tags=(),
+        created_ms=1,
+        start_ms=1,
+        heartbeat_ms=2,  # long silent
+        tracking_run_id=tracked.info.run_id,
+    )
+    store.write(WriteBatch(flow_runs=[lost]))
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "flowtrack", "flow-runs", "list", "--flow", "lost", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [run["state_type"] for run in json.loads(done.stdout)] == ["CRASHED"]
+    ended = tracking.get_run(tracked.info.run_id).info
+    assert (ended.status, ended.end_time) == ("FAILED", 2)

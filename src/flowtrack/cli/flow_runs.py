@@ -75,6 +75,7 @@ def orchestration_client(api_url: str | None, tracking_uri: str | None) -> Orche
     An SQLite tracking database that does not exist is refused rather than created empty (except the default
     one in the flowtrack home folder, which simply has nothing in it yet).
     """
+    import flowtrack.lineage  # noqa: F401 - a run this read finds crashed gets its tracked run ended too
     from flowtrack.config.settings import load_settings
     from flowtrack.orchestration.client import OrchestrationClient
 
