@@ -173,6 +173,11 @@ def assert_serves_the_app(url: str) -> None:
         assert '<div id="root">' in page.read().decode()
 
 
+def start_cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "flowtrack", *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     stdout, _ = process.communicate(timeout=30)
@@ -182,13 +187,7 @@ def stop(process: subprocess.Popen[str]) -> str:
 def test_quickstart_ui_serves_the_experiment_and_opens_it(tmp_path: Path) -> None:
     env, opened = recording_browser(tmp_path)
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flowtrack", "quickstart", "--ui", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_cli(env, "quickstart", "--ui", "--port", str(port))
     try:
         url = opened_url(process, opened, timeout_s=240)
         experiment = store().get_experiment_by_name("quickstart")
@@ -203,13 +202,7 @@ def test_quickstart_ui_serves_the_experiment_and_opens_it(tmp_path: Path) -> Non
 def test_ui_open_opens_the_app_once_the_server_answers(tmp_path: Path) -> None:
     env, opened = recording_browser(tmp_path)
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flowtrack", "ui", "--open", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_cli(env, "ui", "--open", "--port", str(port))
     try:
         url = opened_url(process, opened, timeout_s=60)
         assert url == f"http://127.0.0.1:{port}/"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.ui_support import START_MS, browser, page, ui_server  # noqa: F401 - fixtures
-from tests.fixtures.server import MlflowApi, RunningServer
+from tests.e2e.ui_support import START_MS, api, browser, page, ui_server  # noqa: F401 - fixtures
+from tests.fixtures.server import MlflowApi
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +21,7 @@ CHILDREN = {"rf": 3.0, "gbm": 1.0, "lin": 2.0}  # name -> loss; sorted by loss: 
 
 
 @pytest.fixture(scope="module")
-def api(ui_server: RunningServer) -> Iterator[MlflowApi]:  # noqa: F811 - the fixture imported above
-    client = MlflowApi(ui_server.url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def family(api: MlflowApi) -> dict[str, str]:
+def family(api: MlflowApi) -> dict[str, str]:  # noqa: F811 - the fixture imported above
     """train-models with three child runs (rf took 586 ms), and a lone run; names -> run ids."""
     experiment_id = api.create_experiment("nested-runs")
     ids = {"experiment": experiment_id}

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.ui_support import Seeded, browser, page, seed, ui_server  # noqa: F401 - fixtures
-from tests.fixtures.server import MlflowApi, RunningServer
+from tests.e2e.ui_support import Seeded, api, browser, page, seed, ui_server  # noqa: F401 - fixtures
+from tests.fixtures.server import MlflowApi
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def api(ui_server: RunningServer) -> Iterator[MlflowApi]:  # noqa: F811 - the fixture imported above
-    client = MlflowApi(ui_server.url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def data(api: MlflowApi) -> Seeded:
+def data(api: MlflowApi) -> Seeded:  # noqa: F811 - the fixture imported above
     return seed(api, "image-classifier")
 
 

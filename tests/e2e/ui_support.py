@@ -72,6 +72,14 @@ class Seeded:
     final_loss: dict[str, float] = field(default_factory=dict)  # name -> last loss
 
 
+@pytest.fixture(scope="module")
+def api(ui_server: RunningServer) -> Iterator[MlflowApi]:
+    """MLflow's REST API of the module's UI server, to seed what the pages show."""
+    client = MlflowApi(ui_server.url)
+    yield client
+    client.close()
+
+
 def png(width: int, height: int) -> bytes:
     """A small gradient PNG, written by hand so the tests need no imaging library."""
     rows = b"".join(
