@@ -49,7 +49,12 @@ def wait_for_running(store: SqlOrchestrationStore, deadline_s: float = 60) -> Fl
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_killed_flow_reads_back_crashed_after_the_lease(db_uri: str) -> None:
-    env = {**os.environ, "FLOWTRACK_TRACKING_URI": db_uri}
+    # the flow process records its lease with the run and heartbeats by it: a short one keeps the test quick
+    env = {
+        **os.environ,
+        "FLOWTRACK_TRACKING_URI": db_uri,
+        "FLOWTRACK_FLOW_RUN_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
     env.pop("FLOWTRACK_API_URL", None)
     worker = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(KILLED_FLOW)], env=env, stdout=subprocess.PIPE, text=True
@@ -57,13 +62,13 @@ def test_a_killed_flow_reads_back_crashed_after_the_lease(db_uri: str) -> None:
     try:
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == "working"
-        # while the process lives, a reader with the default lease (60 s) sees it RUNNING
-        running = wait_for_running(SqlOrchestrationStore(db_uri))
+        # while the process lives it heartbeats, so even a reader with a far shorter lease sees it RUNNING
+        running = wait_for_running(SqlOrchestrationStore(db_uri, lease_seconds=0.1))
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
-    # the reader's lease decides when a silent run counts as crashed: a short one keeps the test quick
-    store = SqlOrchestrationStore(db_uri, lease_seconds=LEASE_SECONDS)
+    # the run's own lease decides when silence means crashed, not the reader's (60 s here)
+    store = SqlOrchestrationStore(db_uri)
     time.sleep(LEASE_SECONDS + 0.5)
     crashed = store.get_flow_run(running.id)
     assert crashed.state_type is StateType.CRASHED
@@ -93,13 +98,14 @@ SLOW_FLOW = """
 
 
 def test_a_live_flow_outlasts_a_short_lease(db_uri: str) -> None:
-    """The engine heartbeats at least three times per lease, so a slow but live flow never reads CRASHED."""
+    """The engine heartbeats at least three times per lease, so a slow but live flow never reads CRASHED,
+    even to a reader whose own lease is far shorter (the run is judged by the lease it recorded)."""
     env = {**os.environ, "FLOWTRACK_TRACKING_URI": db_uri, "FLOWTRACK_FLOW_RUN_LEASE_SECONDS": "1.5"}
     env.pop("FLOWTRACK_API_URL", None)
     worker = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(SLOW_FLOW)], env=env, stdout=subprocess.PIPE, text=True
     )
-    store = SqlOrchestrationStore(db_uri, lease_seconds=1.5)
+    store = SqlOrchestrationStore(db_uri, lease_seconds=0.2)
     seen: list[StateType] = []
     try:
         assert worker.stdout is not None

@@ -220,6 +220,18 @@ def test_the_tracked_run_of_a_run_the_server_crashes_ends_failed(
     assert (ended.status, ended.end_time) == ("FAILED", crashed.end_ms)
 
 
+def test_the_writers_lease_travels_with_the_run(rest: RestOrchestrationStore) -> None:
+    # the server (lease LEASE_SECONDS) leaves alone a silent run whose writer promised a longer lease
+    patient = flow_run(unique("lease"), heartbeat_ms=now(), lease_ms=60_000)
+    rest.write(WriteBatch(flow_runs=[patient]))
+    time.sleep(LEASE_SECONDS + 0.5)
+    stored = rest.get_flow_run(patient.id)
+    assert (stored.state_type, stored.lease_ms) == (StateType.RUNNING, 60_000)
+    with pytest.raises(InvalidArgument) as info:
+        rest.write(WriteBatch(flow_runs=[dataclasses.replace(patient, lease_ms=-1)]))
+    assert info.value.field == "flow_runs[0].lease_ms"
+
+
 def test_delete_removes_the_run_its_subflows_and_everything_under_them(rest: RestOrchestrationStore) -> None:
     parent = flow_run(unique("delete"))
     child = flow_run(unique("delete"), parent_flow_run_id=parent.id)

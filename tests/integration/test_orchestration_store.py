@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import flowtrack
 from flowtrack.exceptions import InvalidArgument, NotFound
 from flowtrack.orchestration.entities import (
     FlowRecord,
@@ -208,6 +209,20 @@ def test_the_engine_may_still_end_a_run_marked_crashed(db_uri: str) -> None:
     assert store.get_flow_run(run.id).state_type is StateType.COMPLETED
 
 
+def test_each_run_is_judged_by_the_lease_its_writer_recorded(db_uri: str) -> None:
+    # a reader with a short lease leaves alone a run whose writer heartbeats by a long one, and the other way
+    patient = flow_run(heartbeat_ms=now() - 5_000, lease_ms=60_000)
+    hasty = flow_run(heartbeat_ms=now() - 5_000, lease_ms=1_000)
+    unknown = flow_run(heartbeat_ms=now() - 5_000)  # written before runs recorded their lease
+    SqlOrchestrationStore(db_uri).write(WriteBatch(flow_runs=[patient, hasty, unknown]))
+    short_reader = SqlOrchestrationStore(db_uri, lease_seconds=1)
+    assert short_reader.get_flow_run(patient.id).state_type is StateType.RUNNING
+    crashed = SqlOrchestrationStore(db_uri, lease_seconds=60).get_flow_run(hasty.id)
+    assert (crashed.state_type, crashed.lease_ms) == (StateType.CRASHED, 1_000)
+    assert "no heartbeat for 1 s" in (crashed.state_message or "")
+    assert short_reader.get_flow_run(unknown.id).state_type is StateType.CRASHED
+
+
 def test_a_run_lapsing_while_cancelling_is_cancelled(db_uri: str) -> None:
     store = SqlOrchestrationStore(db_uri, lease_seconds=0.5)
     run = flow_run(heartbeat_ms=now())
@@ -339,6 +354,8 @@ def test_deleting_a_flow_run_removes_everything_under_it(orch: SqlOrchestrationS
         (lambda b, r: b.flow_runs.append(dataclasses.replace(r, tags="nightly")), "flow_runs[1].tags"),
         (lambda b, r: b.flow_runs.append(dataclasses.replace(r, parameters=[1])), "flow_runs[1]"),
         (lambda b, r: b.flow_runs.append(dataclasses.replace(r, name="a\x00b")), "flow_runs[1].name"),
+        (lambda b, r: b.flow_runs.append(dataclasses.replace(r, lease_ms=0)), "flow_runs[1].lease_ms"),
+        (lambda b, r: b.flow_runs.append(dataclasses.replace(r, lease_ms=2.5)), "flow_runs[1].lease_ms"),
         (lambda b, r: b.task_runs.append(task_run(r.id, 0, run_count=True)), "task_runs[0].run_count"),
         (
             lambda b, r: b.states.append(
@@ -384,6 +401,22 @@ def test_the_registry_defaults_to_the_tracking_database(db_uri: str, monkeypatch
     assert isinstance(store, SqlOrchestrationStore)
     assert (store.uri, store.lease_ms) == (db_uri, 2500)
     assert get_orchestration_store() is store
+
+
+def test_a_flow_run_records_the_lease_of_the_process_that_runs_it(
+    db_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWTRACK_TRACKING_URI", db_uri)
+    monkeypatch.setenv("FLOWTRACK_FLOW_RUN_LEASE_SECONDS", "7.5")
+    monkeypatch.delenv("FLOWTRACK_API_URL", raising=False)
+
+    @flowtrack.flow(name="leased")
+    def leased() -> None:
+        pass
+
+    leased()
+    (run,) = get_orchestration_store().list_flow_runs(FlowRunFilter(flow_names=("leased",)))
+    assert (run.state_type, run.lease_ms) == (StateType.COMPLETED, 7_500)
 
 
 def test_the_registry_refuses_a_folder(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
--- revisions: 0004
+-- revisions: 0005
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
@@ -282,7 +282,7 @@ CREATE TABLE flow_runs (
 	tracking_run_id VARCHAR(64), 
 	deployment_id VARCHAR(36), 
 	flow_version VARCHAR(250), 
-	run_count INTEGER NOT NULL, 
+	run_count INTEGER NOT NULL, lease_ms BIGINT, 
 	CONSTRAINT pk_flow_runs PRIMARY KEY (id)
 );
 
@@ -368,5 +368,5 @@ CREATE TABLE logs (
 
 CREATE INDEX ix_logs_flow_run ON logs (flow_run_id, timestamp_ms, id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0004');
+INSERT INTO alembic_version (version_num) VALUES ('0005');
 

@@ -77,6 +77,8 @@ class FlowRunRecord:
     flow_version: str | None = None
     run_count: int = 0
     state_message: str | None = None
+    # the writer's lease: it promised a heartbeat at least three times within it, so readers judge it by this
+    lease_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,10 +52,14 @@ class Recorder:
     """Collects records and flushes them to its store; a worker process's recorder has no store."""
 
     def __init__(
-        self, store: OrchestrationStore | None, heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S
+        self,
+        store: OrchestrationStore | None,
+        heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+        lease_ms: int | None = None,
     ) -> None:
         self.store = store
         self.heartbeat_interval_s = heartbeat_interval_s
+        self.lease_ms = lease_ms  # recorded with each flow run: readers judge its heartbeats by it
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # keeps batches in order: a newer batch never lands first
         self._wake = threading.Event()
@@ -260,8 +264,10 @@ def recorder_for(store: OrchestrationStore) -> Recorder:
         with _recorders_lock:
             recorder = _recorders.get(id(store))
             if recorder is None or recorder.store is not store:
-                interval = heartbeat_interval(load_settings().flow_run_lease_seconds)
-                recorder = _recorders[id(store)] = Recorder(store, interval)
+                lease_seconds = load_settings().flow_run_lease_seconds
+                recorder = _recorders[id(store)] = Recorder(
+                    store, heartbeat_interval(lease_seconds), max(1, round(lease_seconds * 1000))
+                )
     recorder.start()
     return recorder
 

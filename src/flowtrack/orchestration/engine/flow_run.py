@@ -86,6 +86,7 @@ class FlowRun:
                 flow_version=self.flow.version,
                 run_count=self.tracker.run_count,
                 state_message=state.message,
+                lease_ms=self.recorder.lease_ms,
             ),
             record,
         )

@@ -30,6 +30,7 @@ STATE_NAME_LENGTH = 64
 DYNAMIC_KEY_LENGTH = 64
 TRACKING_RUN_ID_LENGTH = 64
 MAX_TIMESTAMP_MS = 2**62
+MAX_LEASE_MS = 7 * 24 * 3600 * 1000  # a week: longer than any sane silence of a live process
 MAX_LIST_LIMIT = 50_000
 
 
@@ -78,6 +79,16 @@ def check_flow_run(run: FlowRunRecord, where: str = "flow_run") -> None:
     check_text(run.tracking_run_id, f"{where}.tracking_run_id", TRACKING_RUN_ID_LENGTH, optional=True)
     check_text(run.flow_version, f"{where}.flow_version", NAME_LENGTH, optional=True)
     check_count(run.run_count, f"{where}.run_count")
+    _check_lease(run.lease_ms, f"{where}.lease_ms")
+
+
+def _check_lease(value: Any, field: str) -> None:
+    if value is None or (type(value) is int and 1 <= value <= MAX_LEASE_MS):
+        return
+    raise InvalidArgument(
+        f"{field} must be a lease in milliseconds from 1 to {MAX_LEASE_MS}, or null; got {value!r}",
+        field=field,
+    )
 
 
 def _check_task_run(run: TaskRunRecord, where: str) -> None:

@@ -82,6 +82,7 @@ def flow_run_row(run: FlowRunRecord) -> Row:
         "deployment_id": run.deployment_id,
         "flow_version": run.flow_version,
         "run_count": run.run_count,
+        "lease_ms": run.lease_ms,
     }
 
 
@@ -106,6 +107,7 @@ def row_to_flow_run(row: Mapping[Any, Any]) -> FlowRunRecord:
         flow_version=row["flow_version"],
         run_count=row["run_count"],
         state_message=row["state_message"],
+        lease_ms=row["lease_ms"],
     )
 
 

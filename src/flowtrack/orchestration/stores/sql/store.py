@@ -211,12 +211,17 @@ class SqlOrchestrationStore(OrchestrationStore):
     # -- the lease -------------------------------------------------------------------------------------------
     def _sweep_lapsed(self) -> None:
         """Mark flow runs whose lease lapsed as ended; a cheap indexed query when there are none."""
-        cutoff = now_ms() - self.lease_ms
+        # each run by the lease its writer recorded (it heartbeats by that one), else by this reader's
+        lease = sa.func.coalesce(flow_runs.c.lease_ms, self.lease_ms)
         lapsed = (
             sa.select(
-                flow_runs.c.id, flow_runs.c.state_type, flow_runs.c.heartbeat_ms, flow_runs.c.tracking_run_id
+                flow_runs.c.id,
+                flow_runs.c.state_type,
+                flow_runs.c.heartbeat_ms,
+                flow_runs.c.tracking_run_id,
+                lease.label("lease_ms"),
             )
-            .where(flow_runs.c.state_type.in_(_ACTIVE), flow_runs.c.heartbeat_ms < cutoff)
+            .where(flow_runs.c.state_type.in_(_ACTIVE), flow_runs.c.heartbeat_ms + lease < now_ms())
             .limit(dml.CHUNK_ROWS)
         )
         with self._read() as conn:
@@ -224,18 +229,12 @@ class SqlOrchestrationStore(OrchestrationStore):
                 return
         with self._write() as conn:
             stmt = lapsed.with_for_update() if self._lock_rows else lapsed
-            ended = [
-                self._end_lapsed(
-                    conn, row.id, StateType(row.state_type), row.heartbeat_ms, row.tracking_run_id
-                )
-                for row in conn.execute(stmt).all()
-            ]
+            ended = [self._end_lapsed(conn, row) for row in conn.execute(stmt).all()]
         report_lapsed(self.uri, ended)
 
-    def _end_lapsed(
-        self, conn: Connection, run_id: str, current: StateType, last_beat: int, tracking_run_id: str | None
-    ) -> LapsedRun:
-        seconds = self.lease_ms / 1000
+    def _end_lapsed(self, conn: Connection, row: Any) -> LapsedRun:  # a row of _sweep_lapsed's select
+        run_id, current, last_beat = row.id, StateType(row.state_type), row.heartbeat_ms
+        seconds = row.lease_ms / 1000
         if current is StateType.CANCELLING:
             end, name = StateType.CANCELLED, "Cancelled"
             message = f"no heartbeat for {seconds:g} s while cancelling: the flow's process has stopped"
@@ -257,7 +256,7 @@ class SqlOrchestrationStore(OrchestrationStore):
             .values({**ended, "end_ms": sa.func.coalesce(task_runs.c.end_ms, last_beat)})
         )
         dml.insert(conn, states, [_state_row(run_id, RunKind.FLOW, end, name, message, now_ms())])
-        return LapsedRun(run_id, end, tracking_run_id, last_beat)
+        return LapsedRun(run_id, end, row.tracking_run_id, last_beat)
 
     # -- reads -----------------------------------------------------------------------------------------------
     def list_flows(self, limit: int = 100, offset: int = 0) -> list[FlowRecord]:

@@ -80,6 +80,7 @@ flow_runs = sa.Table(
     _id("deployment_id", nullable=True),
     sa.Column("flow_version", BinaryString(NAME_LENGTH), nullable=True),
     sa.Column("run_count", sa.Integer, nullable=False),
+    sa.Column("lease_ms", sa.BigInteger, nullable=True),
     sa.PrimaryKeyConstraint("id", name="pk_flow_runs"),
     sa.Index("ix_flow_runs_created", "created_ms"),
     sa.Index("ix_flow_runs_flow_created", "flow_name", "created_ms"),
