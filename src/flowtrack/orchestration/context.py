@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from flowtrack.orchestration.recorder import Recorder
     from flowtrack.orchestration.task_runners.base import TaskRunner
 
-__all__ = ["FlowRunContext", "TaskRunContext", "flow_run_context", "task_run_context"]
+__all__ = ["FlowRunContext", "TaskRunContext", "flow_run_context", "in_event_loop", "task_run_context"]
 
 
 @dataclass(slots=True, eq=False)
@@ -50,3 +51,12 @@ class TaskRunContext:
 
 flow_run_context: ContextVar[FlowRunContext | None] = ContextVar("flowtrack_flow_run", default=None)
 task_run_context: ContextVar[TaskRunContext | None] = ContextVar("flowtrack_task_run", default=None)
+
+
+def in_event_loop() -> bool:
+    """Whether the caller can await (an async flow); a sync caller gets async work run to the end."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

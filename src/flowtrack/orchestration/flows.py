@@ -9,6 +9,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flowtrack._internal.ids import random_run_name
 from flowtrack.exceptions import InvalidArgument
+from flowtrack.orchestration.context import in_event_loop
 from flowtrack.orchestration.interrupts import engine_section
 from flowtrack.orchestration.parameters import ParameterBinder
 from flowtrack.orchestration.results import (
@@ -147,7 +148,7 @@ class Flow(Generic[P, R]):
             run = FlowRun(self, self.binder.bind(args, kwargs))
             if self.is_async:
                 awaited = self._acall(run, return_state)
-                return awaited if run.parent is None or _in_event_loop() else asyncio.run(awaited)
+                return awaited if run.parent is None or in_event_loop() else asyncio.run(awaited)
             call_args, call_kwargs = self.binder.call_args(run.parameters)
 
             def body() -> Any:
@@ -173,14 +174,6 @@ class Flow(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 @overload

@@ -11,7 +11,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flowtrack.exceptions import InvalidArgument
 from flowtrack.orchestration.caching import CacheKeyFn, CachePolicy
-from flowtrack.orchestration.context import FlowRunContext, flow_run_context
+from flowtrack.orchestration.context import FlowRunContext, flow_run_context, in_event_loop
 from flowtrack.orchestration.errors import MissingFlowRun
 from flowtrack.orchestration.futures import FutureList, TaskFuture, collect_futures, unmapped
 from flowtrack.orchestration.hooks import TaskContextPayload, capture_task_context
@@ -158,7 +158,7 @@ class Task(Generic[P, R]):
             run = TaskRun(self, parameters, flow_run_context.get(), _upstream(parameters, wait_for))
             if self.is_async:
                 awaited = _awaited(run_task_awaiting(run), return_state)
-                return awaited if _in_event_loop() or run.recorder is None else asyncio.run(awaited)
+                return awaited if in_event_loop() or run.recorder is None else asyncio.run(awaited)
             state = run_task_blocking(run)
         return state if return_state else state.result()
 
@@ -202,15 +202,6 @@ class Task(Generic[P, R]):
 async def _awaited(coro: Any, return_state: bool) -> Any:
     state: State = await coro
     return state if return_state else state.result()
-
-
-def _in_event_loop() -> bool:
-    """Whether the caller can await (an async flow); a sync flow gets async tasks run to completion."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _require_flow(what: str) -> FlowRunContext:

@@ -20,7 +20,7 @@ from typing import Any
 
 from flowtrack.orchestration.entities import RunKind, StateRecord, StateType
 from flowtrack.orchestration.errors import FlowRunCancelled, RunTimeout
-from flowtrack.orchestration.interrupts import AsyncBody, Scope, ThreadBody, TimedOutBody, engine_section
+from flowtrack.orchestration.interrupts import AsyncBody, Scope, ThreadBody, TimedOutBody
 from flowtrack.orchestration.retries import with_jitter
 from flowtrack.orchestration.states import Cancelled, Crashed, Failed, Retrying, Running, State, TimedOut
 
@@ -151,17 +151,16 @@ INTERRUPTED = "Execution was interrupted (KeyboardInterrupt: Ctrl-C or SIGINT)"
 def drive(steps: Steps, call: Callable[[], Any], timeout: float | None = None, scope: Scope = ()) -> State:
     """Run ``steps`` with blocking calls; a call is stopped when a flow run of ``scope`` is."""
     sent: Any = None
-    with engine_section():
-        while True:
-            try:
-                effect = steps.send(sent)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            if isinstance(effect, Sleep):
-                time.sleep(effect.seconds)
-                sent = None
-            else:
-                sent = _call_blocking(call, timeout, scope)
+    while True:
+        try:
+            effect = steps.send(sent)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        if isinstance(effect, Sleep):
+            time.sleep(effect.seconds)
+            sent = None
+        else:
+            sent = _call_blocking(call, timeout, scope)
 
 
 async def adrive(
