@@ -25,6 +25,7 @@ from flowtrack.orchestration.entities import FlowRunFilter, StateType
 from flowtrack.orchestration.states import State
 from flowtrack.orchestration.stores.registry import get_orchestration_store
 from flowtrack.orchestration.task_runners.ray import RayTaskRunner
+from tests.fixtures.remote_runners import Outcome, assert_it_all_came_back, squares_total_and_a_failure, total
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,22 +33,6 @@ def local_ray() -> Iterator[None]:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-
-
-@task
-def square_where(x: int) -> tuple[int, int]:
-    flowtrack.get_run_logger().info("squaring %d", x)
-    return x * x, os.getpid()
-
-
-@task
-def total(pairs: list[tuple[int, int]]) -> int:
-    return sum(value for value, _ in pairs)
-
-
-@task
-def refuses() -> None:
-    raise PermissionError("not on this cluster")
 
 
 @task
@@ -62,12 +47,8 @@ def dies() -> None:
 
 
 @flow(task_runner=RayTaskRunner())
-def on_ray() -> tuple[list[tuple[int, int]], int, State]:
-    squares = square_where.map([1, 2, 3])
-    summed = total.submit(squares)
-    failing = refuses.submit()
-    failing.wait()
-    return squares.result(), summed.result(), failing.state
+def on_ray() -> Outcome:
+    return squares_total_and_a_failure()
 
 
 @flow(task_runner=RayTaskRunner())
@@ -76,24 +57,7 @@ def logged_on_ray(n: int) -> int:
 
 
 def test_tasks_run_in_ray_workers_and_their_states_and_logs_come_back() -> None:
-    squares, summed, failed = on_ray()
-    assert [value for value, _ in squares] == [1, 4, 9]
-    assert os.getpid() not in {pid for _, pid in squares}
-    assert summed == 14
-    assert failed.is_failed()
-    with pytest.raises(PermissionError, match="not on this cluster"):
-        failed.result()
-    store = get_orchestration_store()
-    (flow_run,) = store.list_flow_runs(FlowRunFilter(flow_names=("on_ray",)))
-    runs = store.list_task_runs(flow_run.id)
-    assert len(runs) == 5
-    assert sorted(r.state_type for r in runs) == sorted([StateType.COMPLETED] * 4 + [StateType.FAILED])
-    assert sorted(log.message for log in store.list_logs(flow_run.id)) == [
-        "squaring 1",
-        "squaring 2",
-        "squaring 3",
-    ]
-    assert len(store.list_edges(flow_run.id)) == 3
+    assert_it_all_came_back("on_ray", on_ray())
     assert ray.is_initialized()  # the runner did not start this Ray, so it left it running
 
 
