@@ -35,6 +35,20 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
+def run_script(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """A flow in a process of its own (Ray allows one driver per process); it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 @task
 def square_logged(x: int) -> int:
     flowtrack.log_metric("square", x * x, step=x)
@@ -106,15 +120,7 @@ def test_a_flow_in_another_process_joins_this_ray_by_address_and_leaves_it_runni
         pid, joined = joins()
         print(pid != os.getpid(), joined == {address!r}, ray.is_initialized())
     """
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_script(script, tmp_path)
     assert done.stdout.split() == ["True", "True", "False"]
     assert ray.get_runtime_context().gcs_address == address
 
@@ -164,15 +170,7 @@ def test_without_a_running_ray_each_flow_run_starts_its_own_and_shuts_it_down(tm
         print(pid != os.getpid(), cpus, ray.is_initialized())
     """
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_script(script, tmp_path)
     assert done.stdout.split() == ["True", "1.0", "False"], (done.stdout, time.monotonic() - started)
 
 
