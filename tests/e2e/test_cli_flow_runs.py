@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -93,6 +94,8 @@ def test_flow_runs_list_filters_and_prints_json() -> None:
     assert [item["flow_name"] for item in failed] == ["train"]
     tagged = json.loads(flowtrack_cli("flow-runs", "list", "--tag", "nightly", "-o", "json").output)
     assert [item["id"] for item in tagged] == [runs["etl"].id]
+    assert set(tagged[0]) == {field.name for field in dataclasses.fields(FlowRunRecord)}  # every field
+    assert tagged[0]["lease_ms"] == runs["etl"].lease_ms
     recent = json.loads(
         flowtrack_cli("flow-runs", "list", "--since", "1h", "--flow", "etl", "-o", "json").output
     )

@@ -16,6 +16,7 @@ import typer
 from flowtrack.cli import output
 from flowtrack.cli.output import OutputFormat, OutputOption, TrackingUriOption
 from flowtrack.exceptions import InvalidArgument, NotFound
+from flowtrack.orchestration.stores.rest.wire import to_json
 
 if TYPE_CHECKING:
     from flowtrack.orchestration.client import OrchestrationClient
@@ -119,30 +120,6 @@ def resolve_flow_run(client: OrchestrationClient, ref: str) -> FlowRunRecord:
     return matches[0]
 
 
-def flow_run_to_json(run: FlowRunRecord) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "name": run.name,
-        "flow_name": run.flow_name,
-        "flow_id": run.flow_id,
-        "state_type": run.state_type.value,
-        "state_name": run.state_name,
-        "state_message": run.state_message,
-        "parameters": dict(run.parameters),
-        "tags": list(run.tags),
-        "created_ms": run.created_ms,
-        "start_ms": run.start_ms,
-        "end_ms": run.end_ms,
-        "heartbeat_ms": run.heartbeat_ms,
-        "parent_flow_run_id": run.parent_flow_run_id,
-        "parent_task_run_id": run.parent_task_run_id,
-        "tracking_run_id": run.tracking_run_id,
-        "deployment_id": run.deployment_id,
-        "flow_version": run.flow_version,
-        "run_count": run.run_count,
-    }
-
-
 def parse_moment(value: str | None, option: str) -> dt.datetime | None:
     """``30m``, ``2h``, ``7d`` (that long ago), or an ISO date or date-time (local time unless it says)."""
     if value is None:
@@ -233,7 +210,7 @@ def list_(
         top_level_only=top_level,
     )
     if output_format is OutputFormat.JSON:
-        output.print_json([flow_run_to_json(run) for run in runs])
+        output.print_json([to_json(run) for run in runs])
         return
     if not runs:
         output.say("No flow runs found.")
@@ -279,10 +256,10 @@ def inspect(
     states = client.read_states(run.id)
     subflow_runs = client.read_flow_runs(parent_flow_run_id=run.id, limit=MAX_TASK_RUNS)
     if output_format is OutputFormat.JSON:
-        details = flow_run_to_json(run)
-        details["states"] = [_state_to_json(record) for record in states]
-        details["task_runs"] = [_task_run_to_json(task) for task in task_runs]
-        details["subflow_runs"] = [flow_run_to_json(child) for child in subflow_runs]
+        details = to_json(run)
+        details["states"] = [to_json(record) for record in states]
+        details["task_runs"] = [to_json(task) for task in task_runs]
+        details["subflow_runs"] = [to_json(child) for child in subflow_runs]
         output.print_json(details)
         return
     _print_info(run)
@@ -397,35 +374,6 @@ def _grid(rows: Sequence[tuple[str, ...]], indent: int = 2) -> None:
     output.stdout_console().print(Padding(grid, (0, 0, 0, indent), expand=False))
 
 
-def _state_to_json(record: StateRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "type": record.type.value,
-        "name": record.name,
-        "message": record.message,
-        "timestamp_ms": record.timestamp_ms,
-    }
-
-
-def _task_run_to_json(task: TaskRunRecord) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "name": task.name,
-        "task_key": task.task_key,
-        "dynamic_key": task.dynamic_key,
-        "state_type": task.state_type.value,
-        "state_name": task.state_name,
-        "state_message": task.state_message,
-        "created_ms": task.created_ms,
-        "start_ms": task.start_ms,
-        "end_ms": task.end_ms,
-        "run_count": task.run_count,
-        "cache_key": task.cache_key,
-        "tags": list(task.tags),
-        "upstream_task_run_ids": list(task.upstream_task_run_ids),
-    }
-
-
 # -- logs ----------------------------------------------------------------------------------------------------
 @app.command(
     epilog="Examples:\n\n  [cyan]flowtrack flow-runs logs 3f2a9c1e[/]\n\n"
@@ -513,7 +461,7 @@ def cancel(
     for run in [resolve_flow_run(client, ref) for ref in flow_runs]:
         updated = client.cancel_flow_run(run.id, message)
         if output_format is OutputFormat.JSON:
-            done.append(flow_run_to_json(updated))
+            done.append(to_json(updated))
             continue
         output.say(
             f"Flow run [bold]{run.id}[/] ({output.esc(run.name)}) is now {state(updated.state_type.value)}"
